@@ -1,0 +1,124 @@
+"""Walk photo folders: which files are images, their size, mtime and content hash.
+
+Images are recognised by extension or, for files with no or an unknown extension, by their first
+bytes. Symlinked folders are followed once (loops are detected by device + inode); folders that
+cannot be read are reported, never fatal. Hidden files and folders (names starting with ".") are
+skipped, as photo managers keep caches and thumbnails there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+IMAGE_EXTENSIONS = frozenset(
+    ".jpg .jpeg .jpe .jfif .png .webp .gif .bmp .dib .tif .tiff .heic .heif .hif .avif".split()
+)
+# Extensions that are certainly not photos: not worth opening to sniff.
+_NOT_IMAGES = frozenset(
+    ".txt .json .xml .xmp .html .htm .md .csv .pdf .zip .gz .tar .7z .mp4 .mov .avi .mkv .m4v "
+    ".mp3 .wav .aac .m4a .db .sqlite .lmdb .mdb .faiss .py .exe .dll .so .aae .thm .ini .log".split()
+)
+_HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """A candidate photo on disk."""
+
+    path: str  # absolute path, as reached through the scanned root
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class ScanResult:
+    files: list[FileInfo] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+
+def sniff_image(head: bytes) -> bool:
+    """True if these first bytes start a photo format we can decode."""
+    return (
+        head.startswith(b"\xff\xd8\xff")  # JPEG
+        or head.startswith(b"\x89PNG\r\n\x1a\n")
+        or head[:6] in (b"GIF87a", b"GIF89a")
+        or head.startswith(b"BM")
+        or head[:4] in (b"II*\x00", b"MM\x00*")  # TIFF
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+        or (head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis", b"hevc", b"avif"))
+    )
+
+
+def _is_candidate(entry: os.DirEntry) -> bool:
+    ext = os.path.splitext(entry.name)[1].lower()
+    if ext in IMAGE_EXTENSIONS:
+        return True
+    if ext in _NOT_IMAGES:
+        return False
+    try:
+        with open(entry.path, "rb") as handle:
+            return sniff_image(handle.read(16))
+    except OSError:
+        return False
+
+
+def walk(roots: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> ScanResult:
+    """Find every photo under ``roots`` (files or folders), sorted by path."""
+    result = ScanResult()
+    seen_dirs: set[tuple[int, int]] = set()
+    excluded = {os.path.abspath(p) for p in exclude}
+    for root in roots:
+        root = os.path.abspath(os.fspath(root))
+        if os.path.isfile(root):
+            stat = os.stat(root)
+            result.files.append(FileInfo(root, stat.st_size, stat.st_mtime_ns))
+        elif os.path.isdir(root):
+            result.files.extend(_walk_dir(root, seen_dirs, excluded, result.errors))
+        else:
+            result.errors.append((root, "no such file or folder"))
+    result.files.sort(key=lambda info: info.path)
+    return result
+
+
+def _walk_dir(top: str, seen: set, excluded: set, errors: list) -> Iterator[FileInfo]:
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            stat = os.stat(folder)
+        except OSError as exc:
+            errors.append((folder, f"cannot read folder: {exc.strerror}"))
+            continue
+        key = (stat.st_dev, stat.st_ino)
+        if key in seen or folder in excluded:
+            continue  # a symlink loop or a folder reached twice
+        seen.add(key)
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            errors.append((folder, f"cannot read folder: {exc.strerror}"))
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=True):
+                    stack.append(entry.path)
+                elif entry.is_file(follow_symlinks=True) and _is_candidate(entry):
+                    info = entry.stat(follow_symlinks=True)
+                    yield FileInfo(entry.path, info.st_size, info.st_mtime_ns)
+            except OSError as exc:
+                errors.append((entry.path, f"cannot read: {exc.strerror}"))
+
+
+def content_hash(path: str) -> str:
+    """BLAKE2b-128 of the file's bytes: identifies moved files and exact duplicates."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

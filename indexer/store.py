@@ -1,0 +1,297 @@
+"""The on-disk index: LMDB holds the truth, FAISS is derived from it and rebuilt when stale.
+
+Layout of an index folder::
+
+    meta.lmdb/        LMDB environment with sub-databases
+        meta          schema version, model (id, weights, preprocessing, dims), generation
+        files         path -> record (size, mtime_ns, hash, width, height, format, taken)
+        vectors       content hash -> float32 vector (files with equal content share one)
+        failures      path -> why it could not be read (retried on the next run)
+        extra         free-form per-feature data (clusters, ignore lists, journals...)
+    vectors.faiss     FAISS inner-product index over every file, in ``paths`` order
+    vectors.json      {"generation": N, "paths": [...]} for vectors.faiss
+    write.lock        held (flock) by the one process allowed to write
+
+Every LMDB write is one transaction, so a crash leaves the last committed state. The generation
+counter increases with every change to ``files``; a FAISS file whose generation differs is stale
+and is rebuilt from LMDB.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator
+
+import lmdb
+import numpy as np
+
+SCHEMA_VERSION = 1
+_MAP_SIZE = 1 << 40  # address space only: LMDB's file grows as data is written
+_DBS = ("meta", "files", "vectors", "failures", "extra")
+
+
+ENV_VAR = "IMGSEARCH_INDEX"
+DEFAULT_NAME = Path("indexes") / "default"
+
+
+def default_location() -> Path:
+    """Where commands look for the index when no --index is given.
+
+    ``$IMGSEARCH_INDEX`` if set; else the nearest ``indexes/default`` holding an index in the
+    current folder or one of its parents (as git finds its repository); else ``./indexes/default``.
+    """
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR])
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_NAME / "meta.lmdb").is_dir():
+            return folder / DEFAULT_NAME
+    return here / DEFAULT_NAME
+
+
+class StoreError(RuntimeError):
+    """The index cannot be opened or written; the message says what to do."""
+
+
+@dataclass
+class Record:
+    """What the index knows about one photo."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str
+    width: int
+    height: int
+    format: str
+    taken: str | None = None
+
+    def to_bytes(self) -> bytes:
+        data = asdict(self)
+        del data["path"]
+        return json.dumps(data, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, path: str, raw: bytes) -> "Record":
+        return cls(path=path, **json.loads(raw))
+
+
+def _k(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _s(key: bytes) -> str:
+    return bytes(key).decode("utf-8", "surrogateescape")
+
+
+class Store:
+    """An index folder. Open with :meth:`open`; use as a context manager to close it."""
+
+    def __init__(self, path: Path, env: lmdb.Environment, writable: bool, lock_handle=None):
+        self.path = path
+        self.env = env
+        self.writable = writable
+        self._lock_handle = lock_handle
+        self._dbs = {name: env.open_db(name.encode(), create=writable) for name in _DBS}
+
+    # -- opening -------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path, writable: bool = False) -> "Store":
+        """Open an index. Writers take the folder's lock; a second writer gets StoreError."""
+        path = Path(path)
+        lmdb_dir = path / "meta.lmdb"
+        if not writable and not (lmdb_dir / "data.mdb").exists():
+            raise StoreError(f"no index at {path}: build one with `imgsearch index FOLDER`")
+        lock_handle = None
+        if writable:
+            path.mkdir(parents=True, exist_ok=True)
+            lock_handle = open(path / "write.lock", "a+")
+            try:
+                fcntl.flock(lock_handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock_handle.seek(0)
+                owner = lock_handle.read().strip() or "another process"
+                lock_handle.close()
+                raise StoreError(
+                    f"{path} is being written by {owner}; wait for it to finish "
+                    "(searching the index works meanwhile)"
+                ) from None
+            lock_handle.seek(0)
+            lock_handle.truncate()
+            lock_handle.write(f"imgsearch (pid {os.getpid()})")
+            lock_handle.flush()
+        try:
+            env = lmdb.open(
+                str(lmdb_dir), map_size=_MAP_SIZE, max_dbs=len(_DBS) + 1,
+                readonly=not writable, subdir=True, create=writable, max_readers=256,
+            )
+        except lmdb.Error as exc:
+            if lock_handle:
+                lock_handle.close()
+            raise StoreError(f"cannot open index {path}: {exc}") from exc
+        try:
+            store = cls(path, env, writable, lock_handle)
+        except lmdb.Error as exc:  # an index created by an older writer that crashed very early
+            env.close()
+            if lock_handle:
+                lock_handle.close()
+            raise StoreError(f"index {path} is incomplete; run `imgsearch index` again") from exc
+        store._check_schema()
+        return store
+
+    def _check_schema(self) -> None:
+        version = self.get_meta("schema_version")
+        if version is None:
+            if self.writable:
+                self.set_meta("schema_version", SCHEMA_VERSION)
+            return
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"index {self.path} has schema {version}, newer than this imgsearch "
+                f"({SCHEMA_VERSION}); upgrade imgsearch"
+            )
+
+    def close(self) -> None:
+        self.env.close()
+        if self._lock_handle:
+            self._lock_handle.close()
+            self._lock_handle = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- metadata ------------------------------------------------------------------------------
+    def get_meta(self, key: str):
+        with self.env.begin(db=self._dbs["meta"]) as txn:
+            raw = txn.get(_k(key))
+        return None if raw is None else json.loads(raw)
+
+    def set_meta(self, key: str, value) -> None:
+        with self.env.begin(db=self._dbs["meta"], write=True) as txn:
+            txn.put(_k(key), json.dumps(value).encode())
+
+    @property
+    def model(self) -> dict | None:
+        """{"model_id", "weights", "preprocessing", "dims"} or None for an empty index."""
+        return self.get_meta("model")
+
+    @property
+    def generation(self) -> int:
+        return self.get_meta("generation") or 0
+
+    # -- reading -------------------------------------------------------------------------------
+    def records(self) -> Iterator[Record]:
+        with self.env.begin(db=self._dbs["files"], buffers=True) as txn:
+            for key, raw in txn.cursor():
+                yield Record.from_bytes(_s(key), bytes(raw))
+
+    def record(self, path: str) -> Record | None:
+        with self.env.begin(db=self._dbs["files"]) as txn:
+            raw = txn.get(_k(path))
+        return None if raw is None else Record.from_bytes(path, raw)
+
+    def count(self) -> int:
+        with self.env.begin(db=self._dbs["files"]) as txn:
+            return txn.stat(self._dbs["files"])["entries"]
+
+    def vector(self, content_hash: str) -> np.ndarray | None:
+        with self.env.begin(db=self._dbs["vectors"]) as txn:
+            raw = txn.get(_k(content_hash))
+        return None if raw is None else np.frombuffer(raw, dtype=np.float32).copy()
+
+    def has_vector(self, content_hash: str) -> bool:
+        with self.env.begin(db=self._dbs["vectors"]) as txn:
+            return txn.get(_k(content_hash)) is not None
+
+    def failures(self) -> dict[str, dict]:
+        with self.env.begin(db=self._dbs["failures"]) as txn:
+            return {_s(k): json.loads(v) for k, v in txn.cursor()}
+
+    def all_vectors(self) -> tuple[list[str], np.ndarray]:
+        """Every file's path and vector, in path order (what the FAISS index is built from)."""
+        dims = (self.model or {}).get("dims", 0)
+        paths, rows = [], []
+        with self.env.begin(buffers=True) as txn:
+            vectors = txn.cursor(db=self._dbs["vectors"])
+            for key, raw in txn.cursor(db=self._dbs["files"]):
+                content = json.loads(bytes(raw))["hash"]
+                vec = vectors.get(_k(content)) if vectors.set_key(_k(content)) else None
+                if vec is not None:
+                    paths.append(_s(key))
+                    rows.append(np.frombuffer(vec, dtype=np.float32))
+        matrix = np.vstack(rows) if rows else np.zeros((0, dims), dtype=np.float32)
+        return paths, matrix
+
+    def get_extra(self, key: str):
+        with self.env.begin(db=self._dbs["extra"]) as txn:
+            raw = txn.get(_k(key))
+        return None if raw is None else json.loads(raw)
+
+    def set_extra(self, key: str, value) -> None:
+        with self.env.begin(db=self._dbs["extra"], write=True) as txn:
+            txn.put(_k(key), json.dumps(value).encode())
+
+    # -- writing -------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator["Writer"]:
+        """One atomic change: everything done through the writer commits together or not at all."""
+        if not self.writable:
+            raise StoreError("index opened read-only")
+        with self.env.begin(write=True) as txn:
+            writer = Writer(self, txn)
+            yield writer
+            if writer.changed:
+                gen = json.loads(txn.get(b"generation", db=self._dbs["meta"]) or b"0")
+                txn.put(b"generation", json.dumps(gen + 1).encode(), db=self._dbs["meta"])
+
+    def size_on_disk(self) -> int:
+        return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+
+
+class Writer:
+    """Mutations inside one :meth:`Store.transaction`."""
+
+    def __init__(self, store: Store, txn: lmdb.Transaction):
+        self._store, self._txn, self.changed = store, txn, False
+
+    def _db(self, name: str):
+        return self._store._dbs[name]
+
+    def put_record(self, record: Record) -> None:
+        self._txn.put(_k(record.path), record.to_bytes(), db=self._db("files"))
+        self._txn.delete(_k(record.path), db=self._db("failures"))
+        self.changed = True
+
+    def delete_record(self, path: str) -> None:
+        self.changed |= self._txn.delete(_k(path), db=self._db("files"))
+
+    def put_vector(self, content_hash: str, vector: np.ndarray) -> None:
+        self._txn.put(_k(content_hash), np.ascontiguousarray(vector, np.float32).tobytes(), db=self._db("vectors"))
+
+    def put_failure(self, path: str, reason: str, size: int, mtime_ns: int) -> None:
+        value = {"reason": reason, "size": size, "mtime_ns": mtime_ns, "at": time.time()}
+        self._txn.put(_k(path), json.dumps(value).encode(), db=self._db("failures"))
+        self.changed |= self._txn.delete(_k(path), db=self._db("files"))
+
+    def delete_failure(self, path: str) -> None:
+        self._txn.delete(_k(path), db=self._db("failures"))
+
+    def drop_unreferenced_vectors(self) -> int:
+        """Delete vectors no file refers to any more; returns how many."""
+        used = {json.loads(bytes(raw))["hash"] for _, raw in self._txn.cursor(db=self._db("files"))}
+        stale = [bytes(k) for k, _ in self._txn.cursor(db=self._db("vectors")) if _s(k) not in used]
+        for key in stale:
+            self._txn.delete(key, db=self._db("vectors"))
+        return len(stale)
+
+    def set_meta(self, key: str, value) -> None:
+        self._txn.put(_k(key), json.dumps(value).encode(), db=self._db("meta"))

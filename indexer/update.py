@@ -1,0 +1,227 @@
+"""Bring an index up to date with folders of photos: the `imgsearch index` job.
+
+Order of work, chosen so that a crash at any moment leaves a usable index that the next run
+completes without losing or double-counting a file:
+
+1. scan the folders (a stat per file) and compare with the stored records;
+2. hash only new or changed files; reuse stored vectors for moved, renamed, touched or copied
+   files (same content hash), and drop records of files that are gone, in one transaction;
+3. decode and embed the rest in batches, each batch committed in its own transaction;
+4. drop vectors no file refers to and rebuild the FAISS file if anything changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+
+from indexer import embed, faiss_index, models, scan
+from indexer.models import ModelSpec
+from indexer.store import Record, Store, StoreError
+
+# progress(stage, done, total): stage is "scan", "hash" or "embed"
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class IndexOptions:
+    """Knobs of an indexing run; None means the device's default."""
+
+    device: str = "auto"
+    batch_size: int | None = None
+    workers: int | None = None
+
+
+@dataclass
+class Summary:
+    """What one run did."""
+
+    new: int = 0
+    updated: int = 0
+    moved: int = 0
+    removed: int = 0
+    failed: int = 0
+    unchanged: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    device: str = ""
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def images_per_second(self) -> float:
+        return self.embedded / self.seconds if self.seconds else 0.0
+
+
+def check_model(store: Store, spec: ModelSpec) -> None:
+    """Refuse to mix vectors of two models in one index."""
+    stored = store.model
+    if stored is None:
+        return
+    if stored["model_id"] != spec.model_id or stored.get("weights") != spec.weights or (
+        stored["preprocessing"] != json.loads(json.dumps(spec.preprocessing.to_dict()))
+    ):
+        raise StoreError(
+            f"index {store.path} was built with model {stored['model_id']!r}, not {spec.model_id!r}. "
+            f"Use that model, or build a separate index: imgsearch index FOLDER --model {spec.model_id} "
+            f"--index OTHER_DIR (or add --rebuild to replace this one)"
+        )
+
+
+def _under(path: str, roots: list[str]) -> bool:
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def update_index(
+    store: Store,
+    roots: Iterable[str],
+    spec: ModelSpec,
+    options: IndexOptions | None = None,
+    progress: Progress | None = None,
+) -> Summary:
+    """Index every photo under ``roots`` into ``store`` (opened writable); see module doc."""
+    options = options or IndexOptions()
+    progress = progress or (lambda stage, done, total: None)
+    check_model(store, spec)
+    started = time.perf_counter()
+    summary = Summary()
+    roots = [os.path.abspath(os.fspath(r)) for r in roots]
+
+    found = scan.walk(roots, exclude=[store.path])
+    summary.failures.extend(found.errors)
+    progress("scan", len(found.files), len(found.files))
+    everything = {r.path: r for r in store.records()}
+    known = {path: rec for path, rec in everything.items() if _under(path, roots)}
+    by_hash = {rec.hash: rec for rec in everything.values()}
+    on_disk = {f.path for f in found.files}
+    gone = {path: rec for path, rec in known.items() if path not in on_disk}
+
+    todo = [f for f in found.files if _changed(known.get(f.path), f)]
+    summary.unchanged = len(found.files) - len(todo)
+    hashes = _hash_all(todo, progress)
+
+    to_embed: list[tuple[scan.FileInfo, str]] = []
+    gone_by_hash = {rec.hash: rec for rec in gone.values()}
+    with store.transaction() as writer:
+        for info in todo:
+            content = hashes.get(info.path)
+            if content is None:
+                writer.put_failure(info.path, "cannot read file", info.size, info.mtime_ns)
+                summary.failures.append((info.path, "cannot read file"))
+                continue
+            old = known.get(info.path)
+            source = old if old and old.hash == content else gone_by_hash.get(content) or by_hash.get(content)
+            if source is not None:
+                writer.put_record(_copy_record(source, info, content))
+                if old is not None:
+                    summary.updated += 1
+                elif source.path in gone:
+                    summary.moved += 1
+                    gone.pop(source.path)
+                    writer.delete_record(source.path)
+                else:
+                    summary.new += 1
+            else:
+                to_embed.append((info, content))
+        for path in gone:
+            writer.delete_record(path)
+        summary.removed = len(gone)
+
+    if to_embed:
+        _embed_and_store(store, spec, options, to_embed, known, summary, progress)
+    else:
+        summary.device = "none (nothing to embed)"
+    with store.transaction() as writer:
+        writer.drop_unreferenced_vectors()
+    if summary.new or summary.updated or summary.moved or summary.removed or not (
+        store.path / "vectors.json"
+    ).exists():
+        faiss_index.load(store)  # rebuilds and saves when stale
+    summary.failed = len(summary.failures)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _changed(record: Record | None, info: scan.FileInfo) -> bool:
+    return record is None or record.size != info.size or record.mtime_ns != info.mtime_ns
+
+
+def _hash_all(files: list[scan.FileInfo], progress: Progress) -> dict[str, str]:
+    """Content hashes of these files (threads: hashing is I/O and releases the GIL)."""
+    result: dict[str, str] = {}
+
+    def one(info: scan.FileInfo) -> tuple[str, str | None]:
+        try:
+            return info.path, scan.content_hash(info.path)
+        except OSError:
+            return info.path, None
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for done, (path, content) in enumerate(pool.map(one, files), 1):
+            if content is not None:
+                result[path] = content
+            if done % 256 == 0 or done == len(files):
+                progress("hash", done, len(files))
+    return result
+
+
+def _copy_record(source: Record, info: scan.FileInfo, content: str) -> Record:
+    return Record(info.path, info.size, info.mtime_ns, content, source.width, source.height, source.format, source.taken)
+
+
+def _embed_and_store(store, spec, options, to_embed, known, summary, progress) -> None:
+    embedder = embed.Embedder(spec, options.device)
+    summary.device = f"{embedder.device} ({embedder.runtime})"
+    batch_size = options.batch_size or embed.DEFAULT_BATCH_SIZE[embedder.device]
+    workers = options.workers if options.workers is not None else embed.default_workers()
+    infos = {info.path: (info, content) for info, content in to_embed}
+    paths = [info.path for info, _ in to_embed]
+    done = 0
+    progress("embed", 0, len(paths))
+    loaded = embed.load_all(paths, spec.preprocessing, workers)
+    for batch in embed.batches(loaded, batch_size):
+        good = [item for item in batch if item.pixels is not None]
+        vectors = embedder.embed(np.stack([item.pixels for item in good])) if good else None
+        with store.transaction() as writer:
+            if store.model is None and vectors is not None:
+                model = {"model_id": spec.model_id, "weights": spec.weights,
+                         "preprocessing": spec.preprocessing.to_dict(), "dims": int(vectors.shape[1])}
+                writer.set_meta("model", model)
+            for item in batch:
+                info, content = infos[item.path]
+                if item.pixels is None:
+                    writer.put_failure(item.path, item.error or "unknown error", info.size, info.mtime_ns)
+                    summary.failures.append((item.path, item.error or "unknown error"))
+            for item, vector in zip(good, vectors if vectors is not None else []):
+                info, content = infos[item.path]
+                writer.put_vector(content, vector)
+                writer.put_record(Record(item.path, info.size, info.mtime_ns, content, item.width,
+                                         item.height, item.format, item.taken))
+                if item.path in known:
+                    summary.updated += 1
+                else:
+                    summary.new += 1
+        summary.embedded += len(good)
+        done += len(batch)
+        progress("embed", done, len(paths))
+
+
+def open_for_model(path, model_id: str | None, weights: str | None, writable: bool) -> tuple[Store, ModelSpec]:
+    """Open an index and resolve the model to use: the index's own unless one is named."""
+    store = Store.open(path, writable=writable)
+    stored = store.model
+    if model_id is None and stored is not None:
+        spec = ModelSpec(stored["model_id"], models.Preprocessing.from_dict(stored["preprocessing"]), stored.get("weights"))
+    else:
+        spec = models.resolve(model_id or models.DEFAULT_MODEL, weights)
+    try:
+        check_model(store, spec)
+    except StoreError:
+        store.close()
+        raise
+    return store, spec

@@ -1,0 +1,116 @@
+"""The `imgsearch` command: parses options, calls the library, prints. No work of its own.
+
+Exit codes: 0 success, 1 the work ran but some files failed, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+INDEX_HELP = "Index folder (default: $IMGSEARCH_INDEX, else the nearest indexes/default)."
+
+
+def _index_path(index: str | None) -> Path:
+    from indexer.store import default_location
+
+    return Path(index) if index else default_location()
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="imgsearch")
+def main() -> None:
+    """Search and clean up a photo collection with CNN embeddings (FAISS + LMDB index)."""
+
+
+@main.command()
+@click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--index", "index", help=INDEX_HELP)
+@click.option("--model", default=None, help="efficientnet-lite0 (default), efficientnet-lite1/2, timm:NAME, torchvision:NAME.")
+@click.option("--weights", default=None, type=click.Path(exists=True, dir_okay=False), help="Local weights file for --model.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=None, help="Images per batch (default: 32 on CPU, 256 on CUDA).")
+@click.option("--workers", type=click.IntRange(0), default=None, help="Decoding processes (default: half the cores).")
+@click.option("--rebuild", is_flag=True, help="Delete the index first and build it again (e.g. for another model).")
+def index(folders, index, model, weights, device, batch_size, workers, rebuild) -> None:
+    """Index the photos in FOLDERS. Incremental: only new, changed, moved or deleted files cost work."""
+    import shutil
+
+    from indexer.store import StoreError
+    from indexer.update import IndexOptions, open_for_model, update_index
+    from search import report
+
+    path = _index_path(index)
+    if rebuild and (path / "meta.lmdb").exists():
+        shutil.rmtree(path)
+    try:
+        store, spec = open_for_model(path, model, weights, writable=True)
+    except (StoreError, ValueError, RuntimeError) as exc:
+        _fail(str(exc))
+    with store, report.progress() as progress:
+        try:
+            summary = update_index(store, folders, spec, IndexOptions(device, batch_size, workers), progress)
+        except (StoreError, RuntimeError) as exc:
+            _fail(str(exc))
+    report.print_summary(summary, path)
+    sys.exit(1 if summary.failed else 0)
+
+
+@main.command()
+@click.argument("queries", nargs=-1, required=True)
+@click.option("--index", "index", help=INDEX_HELP)
+@click.option("-k", "k", type=click.IntRange(1), default=10, show_default=True, help="Number of matches.")
+@click.option("--min-score", type=float, default=-1.0, help="Only matches with cosine similarity at least this.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def similar(queries, index, k, min_score, device, as_json) -> None:
+    """Photos most similar to QUERIES (several files make one combined query)."""
+    from indexer.store import StoreError
+    from indexer.update import open_for_model
+    from search import report
+    from search.similar import QueryError, similar as find
+
+    try:
+        store, spec = open_for_model(_index_path(index), None, None, writable=False)
+        with store:
+            matches = find(store, spec, list(queries), k, min_score, device)
+    except (StoreError, QueryError) as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps([{"path": m.path, "score": round(m.score, 6)} for m in matches], indent=2))
+    else:
+        report.print_matches(matches)
+
+
+@main.command()
+@click.option("--index", "index", help=INDEX_HELP)
+@click.option("--failures", is_flag=True, help="List the files that could not be read, and why.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def info(index, failures, as_json) -> None:
+    """What is in the index: photos, model, dimensions, size on disk, failures."""
+    from indexer.store import Store, StoreError
+    from search import report
+
+    try:
+        with Store.open(_index_path(index)) as store:
+            facts = report.index_facts(store)
+            failed = store.failures()
+    except StoreError as exc:
+        _fail(str(exc))
+    if as_json:
+        facts["failures"] = failed if failures else len(failed)
+        click.echo(json.dumps(facts, indent=2))
+    else:
+        report.print_info(facts, failed if failures else None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Nearest photos for one or several query photos, or for a vector."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer import embed, faiss_index
+from indexer.models import ModelSpec
+from indexer.store import Record, Store
+
+
+class QueryError(ValueError):
+    """A query that cannot be answered (unreadable photo, empty index...)."""
+
+
+@dataclass
+class Match:
+    path: str
+    score: float  # cosine similarity, 1.0 = identical features
+    record: Record | None
+
+
+def query_vector(store: Store, spec: ModelSpec, files: list[str], device: str = "auto") -> np.ndarray:
+    """One unit vector for the query files: stored vectors for indexed, unchanged files (no model
+    load), embeddings for the others; several files are averaged (a combined query)."""
+    if not files:
+        raise QueryError("no query file given")
+    vectors, to_embed = [], []
+    for name in files:
+        path = os.path.abspath(name)
+        if not os.path.isfile(path):
+            raise QueryError(f"query file not found: {name}")
+        record = store.record(path)
+        stat = os.stat(path)
+        if record and record.size == stat.st_size and record.mtime_ns == stat.st_mtime_ns:
+            vector = store.vector(record.hash)
+            if vector is not None:
+                vectors.append(vector)
+                continue
+        to_embed.append(path)
+    if to_embed:
+        loaded = [embed.load(path, spec.preprocessing) for path in to_embed]
+        bad = [item for item in loaded if item.pixels is None]
+        if bad:
+            raise QueryError(f"cannot read query {bad[0].path}: {bad[0].error}")
+        embedder = embed.Embedder(spec, device)
+        vectors.extend(embedder.embed(np.stack([item.pixels for item in loaded])))
+    combined = np.mean(np.vstack(vectors), axis=0)
+    return combined / max(float(np.linalg.norm(combined)), 1e-12)
+
+
+def search(
+    store: Store, vector: np.ndarray, k: int = 10, min_score: float = -1.0, exclude: set[str] = frozenset()
+) -> list[Match]:
+    """The ``k`` best matches for a unit vector, best first, above ``min_score``."""
+    if store.count() == 0:
+        raise QueryError(f"index {store.path} is empty: run `imgsearch index FOLDER` first")
+    vindex = faiss_index.load(store)
+    scores, rows = vindex.search(vector.reshape(1, -1), k + len(exclude))
+    matches = []
+    for score, row in zip(scores[0], rows[0]):
+        if row < 0 or score < min_score:
+            continue
+        path = vindex.paths[row]
+        if path in exclude:
+            continue
+        matches.append(Match(path, float(score), store.record(path)))
+        if len(matches) == k:
+            break
+    return matches
+
+
+def similar(store: Store, spec: ModelSpec, files: list[str], k: int = 10, min_score: float = -1.0,
+            device: str = "auto") -> list[Match]:
+    """Photos most similar to ``files`` (the query files themselves are left out)."""
+    if store.count() == 0:
+        raise QueryError(f"index {store.path} is empty: run `imgsearch index FOLDER` first")
+    vector = query_vector(store, spec, files, device)
+    return search(store, vector, k, min_score, exclude={os.path.abspath(f) for f in files})
