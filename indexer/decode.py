@@ -32,7 +32,7 @@ class DecodeError(Exception):
 class Decoded:
     """An upright RGB image with what the index records about it."""
 
-    image: Image.Image
+    image: Image.Image | None  # None from read_header
     width: int
     height: int
     format: str
@@ -133,6 +133,18 @@ def open_image(path: str | Path, draft_size: int | None = None) -> Decoded:
     if turned:
         width, height = height, width  # report the upright dimensions
     return Decoded(to_rgb(image), width, height, fmt, taken)
+
+
+def read_header(path: str | Path) -> Decoded:
+    """Size (upright), format and capture time from the header alone; ``image`` is None."""
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if _orientation(image) in (5, 6, 7, 8):
+                width, height = height, width
+            return Decoded(None, width, height, image.format or "unknown", _capture_time(image))
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DecodeError(f"cannot read header: {exc}") from exc
 
 
 def prepare(image: Image.Image, prep: Preprocessing) -> np.ndarray:

@@ -16,7 +16,8 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from indexer import models
-from indexer.decode import DecodeError, open_image, prepare
+from indexer.color import hsv_histogram
+from indexer.decode import DecodeError, open_image, prepare, read_header
 from indexer.models import ModelSpec, Preprocessing
 
 # Defaults per device; both are command-line options (--batch-size, --workers).
@@ -54,39 +55,49 @@ class Loaded:
     format: str = ""
     taken: str | None = None
     error: str | None = None
+    jpeg: bytes | None = None  # undecoded JPEG bytes, when the GPU decodes them
+    color: np.ndarray | None = None  # HSV colour histogram of the prepared pixels
 
 
-def load(path: str, prep: Preprocessing) -> Loaded:
-    """Decode and resize one photo (runs in worker processes)."""
+def load(path: str, prep: Preprocessing, gpu_jpeg: bool = False) -> Loaded:
+    """Decode and resize one photo (runs in worker processes). With ``gpu_jpeg``, a JPEG is only
+    read and its header parsed; its pixels are decoded later on the GPU."""
     try:
+        if gpu_jpeg:
+            with open(path, "rb") as handle:
+                data = handle.read()
+            if data.startswith(b"\xff\xd8\xff"):
+                header = read_header(path)
+                return Loaded(path, None, header.width, header.height, header.format, header.taken, jpeg=data)
         decoded = open_image(path, draft_size=prep.size)
         pixels = prepare(decoded.image, prep)
     except DecodeError as exc:
         return Loaded(path, None, error=str(exc))
     except Exception as exc:  # a worker must never die on one bad photo
         return Loaded(path, None, error=f"cannot decode: {type(exc).__name__}: {exc}")
-    return Loaded(path, pixels, decoded.width, decoded.height, decoded.format, decoded.taken)
+    return Loaded(path, pixels, decoded.width, decoded.height, decoded.format, decoded.taken,
+                  color=hsv_histogram(pixels))
 
 
 class _Loader:
     """Picklable callable for Pool.imap."""
 
-    def __init__(self, prep: Preprocessing):
-        self.prep = prep
+    def __init__(self, prep: Preprocessing, gpu_jpeg: bool):
+        self.prep, self.gpu_jpeg = prep, gpu_jpeg
 
     def __call__(self, path: str) -> Loaded:
-        return load(path, self.prep)
+        return load(path, self.prep, self.gpu_jpeg)
 
 
-def load_all(paths: list[str], prep: Preprocessing, workers: int) -> Iterator[Loaded]:
+def load_all(paths: list[str], prep: Preprocessing, workers: int, gpu_jpeg: bool = False) -> Iterator[Loaded]:
     """Decode photos in ``workers`` processes, yielding results in input order."""
+    loader = _Loader(prep, gpu_jpeg)
     if workers <= 1 or len(paths) < 8:
-        for path in paths:
-            yield load(path, prep)
+        yield from map(loader, paths)
         return
     context = multiprocessing.get_context("spawn")  # no fork of a process that has ORT/torch threads
     with context.Pool(workers) as pool:
-        yield from pool.imap(_Loader(prep), paths, chunksize=4)
+        yield from pool.imap(loader, paths, chunksize=4)
 
 
 class Embedder:
@@ -115,6 +126,47 @@ class Embedder:
                 model = model.half().to(memory_format=torch.channels_last)
             self._model = model
 
+    @property
+    def decodes_jpeg(self) -> bool:
+        """Whether JPEGs should reach :meth:`embed_loaded` undecoded (GPU decoding pays on CUDA)."""
+        return self.device == "cuda"
+
+    def embed_loaded(self, items: list[Loaded]) -> tuple[list[Loaded], np.ndarray]:
+        """Embed the readable items of a batch; items that fail here get their ``error`` set.
+        Returns the embedded items and their vectors, in order."""
+        for item in items:
+            if item.jpeg is not None and self.device != "cuda":
+                _decode_on_cpu(item, self.spec.preprocessing)
+        if self.device == "cuda":
+            return self._embed_cuda(items)
+        good = [item for item in items if item.pixels is not None]
+        if not good:
+            return [], np.zeros((0, 0), np.float32)
+        return good, self.embed(np.stack([item.pixels for item in good]))
+
+    def _embed_cuda(self, items: list[Loaded]) -> tuple[list[Loaded], np.ndarray]:
+        import torch
+
+        tensors, good = [], []
+        jpegs = [item for item in items if item.jpeg is not None]
+        decoded = gpu_decode_jpegs([item.jpeg for item in jpegs], self.spec.preprocessing.size)
+        by_path = {item.path: tensor for item, tensor in zip(jpegs, decoded)}
+        for item in items:
+            tensor = by_path.get(item.path)
+            if item.jpeg is not None and tensor is None:  # nvJPEG refused it (CMYK, progressive...)
+                _decode_on_cpu(item, self.spec.preprocessing)
+            if tensor is None and item.pixels is not None:
+                tensor = torch.from_numpy(item.pixels).to("cuda").permute(2, 0, 1)
+            if tensor is not None:
+                if item.color is None:
+                    item.color = hsv_histogram(tensor.permute(1, 2, 0).cpu().numpy())
+                tensors.append(tensor)
+                good.append(item)
+            item.jpeg = None
+        if not good:
+            return [], np.zeros((0, 0), np.float32)
+        return good, _l2(self.embed_tensor(torch.stack(tensors)))
+
     def _normalise(self, pixels: np.ndarray) -> np.ndarray:
         batch = pixels.transpose(0, 3, 1, 2).astype(np.float32)
         return (batch - self._mean) / self._std
@@ -138,6 +190,32 @@ class Embedder:
             if self.device == "cuda":
                 x = x.half().contiguous(memory_format=torch.channels_last)
             return self._model(x).float().cpu().numpy()
+
+
+def _decode_on_cpu(item: Loaded, prep: Preprocessing) -> None:
+    item.jpeg = None
+    result = load(item.path, prep)
+    item.pixels, item.error, item.color = result.pixels, result.error, result.color
+
+
+def gpu_decode_jpegs(blobs: list[bytes], size: int, device: str = "cuda") -> list:
+    """Decode JPEGs with nvJPEG (EXIF orientation applied) and resize each to size x size on the
+    device; an entry is None where decoding failed."""
+    import torch
+    import torch.nn.functional as F
+    from torchvision.io import ImageReadMode, decode_jpeg
+
+    out = []
+    for blob in blobs:
+        try:
+            data = torch.frombuffer(bytearray(blob), dtype=torch.uint8)
+            image = decode_jpeg(data, mode=ImageReadMode.RGB, device=device, apply_exif_orientation=True)
+            resized = F.interpolate(image[None].float(), size=(size, size), mode="bilinear",
+                                    antialias=True, align_corners=False)
+            out.append(resized[0].round().clamp(0, 255).to(torch.uint8))
+        except RuntimeError:
+            out.append(None)
+    return out
 
 
 def _to_tensor(pixels: np.ndarray, device: str):

@@ -6,6 +6,7 @@ Layout of an index folder::
         meta          schema version, model (id, weights, preprocessing, dims), generation
         files         path -> record (size, mtime_ns, hash, width, height, format, taken)
         vectors       content hash -> float32 vector (files with equal content share one)
+        colors        content hash -> float32 HSV colour histogram (indexer/color.py)
         failures      path -> why it could not be read (retried on the next run)
         extra         free-form per-feature data (clusters, ignore lists, journals...)
     vectors.faiss     FAISS inner-product index over every file, in ``paths`` order
@@ -22,6 +23,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -33,7 +35,7 @@ import numpy as np
 
 SCHEMA_VERSION = 1
 _MAP_SIZE = 1 << 40  # address space only: LMDB's file grows as data is written
-_DBS = ("meta", "files", "vectors", "failures", "extra")
+_DBS = ("meta", "files", "vectors", "colors", "failures", "extra")
 
 
 ENV_VAR = "IMGSEARCH_INDEX"
@@ -53,6 +55,9 @@ def default_location() -> Path:
         if (folder / DEFAULT_NAME / "meta.lmdb").is_dir():
             return folder / DEFAULT_NAME
     return here / DEFAULT_NAME
+
+
+_FEATURE_DBS = {"cnn": "vectors", "color": "colors"}
 
 
 class StoreError(RuntimeError):
@@ -90,6 +95,27 @@ def _s(key: bytes) -> str:
     return bytes(key).decode("utf-8", "surrogateescape")
 
 
+def _open_env(lmdb_dir: Path, writable: bool) -> lmdb.Environment:
+    return lmdb.open(str(lmdb_dir), map_size=_MAP_SIZE, max_dbs=len(_DBS) + 1, readonly=not writable,
+                     subdir=True, create=writable, max_readers=256)
+
+
+def _create(lmdb_dir: Path) -> None:
+    """Create a complete empty environment under a temporary name, then rename it into place,
+    so that a crash during creation never leaves a half-made index behind."""
+    tmp = lmdb_dir.with_name(lmdb_dir.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    env = _open_env(tmp, writable=True)
+    with env.begin(write=True) as txn:
+        for name in _DBS:
+            env.open_db(name.encode(), txn=txn, create=True)
+        meta = env.open_db(b"meta", txn=txn)
+        txn.put(b"schema_version", json.dumps(SCHEMA_VERSION).encode(), db=meta)
+    env.close()
+    os.replace(tmp, lmdb_dir)
+
+
 class Store:
     """An index folder. Open with :meth:`open`; use as a context manager to close it."""
 
@@ -103,7 +129,11 @@ class Store:
     # -- opening -------------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path, writable: bool = False) -> "Store":
-        """Open an index. Writers take the folder's lock; a second writer gets StoreError."""
+        """Open an index. Writers take the folder's lock; a second writer gets StoreError.
+
+        Other processes may read while one writes. Within one process, open an index once
+        (LMDB allows one environment per file per process).
+        """
         path = Path(path)
         lmdb_dir = path / "meta.lmdb"
         if not writable and not (lmdb_dir / "data.mdb").exists():
@@ -127,10 +157,9 @@ class Store:
             lock_handle.write(f"imgsearch (pid {os.getpid()})")
             lock_handle.flush()
         try:
-            env = lmdb.open(
-                str(lmdb_dir), map_size=_MAP_SIZE, max_dbs=len(_DBS) + 1,
-                readonly=not writable, subdir=True, create=writable, max_readers=256,
-            )
+            if writable and not lmdb_dir.exists():
+                _create(lmdb_dir)
+            env = _open_env(lmdb_dir, writable)
         except lmdb.Error as exc:
             if lock_handle:
                 lock_handle.close()
@@ -203,8 +232,9 @@ class Store:
         with self.env.begin(db=self._dbs["files"]) as txn:
             return txn.stat(self._dbs["files"])["entries"]
 
-    def vector(self, content_hash: str) -> np.ndarray | None:
-        with self.env.begin(db=self._dbs["vectors"]) as txn:
+    def vector(self, content_hash: str, features: str = "cnn") -> np.ndarray | None:
+        """The stored vector of some content: ``features`` is "cnn" or "color"."""
+        with self.env.begin(db=self._dbs[_FEATURE_DBS[features]]) as txn:
             raw = txn.get(_k(content_hash))
         return None if raw is None else np.frombuffer(raw, dtype=np.float32).copy()
 
@@ -216,12 +246,12 @@ class Store:
         with self.env.begin(db=self._dbs["failures"]) as txn:
             return {_s(k): json.loads(v) for k, v in txn.cursor()}
 
-    def all_vectors(self) -> tuple[list[str], np.ndarray]:
+    def all_vectors(self, features: str = "cnn") -> tuple[list[str], np.ndarray]:
         """Every file's path and vector, in path order (what the FAISS index is built from)."""
-        dims = (self.model or {}).get("dims", 0)
+        dims = (self.model or {}).get("dims", 0) if features == "cnn" else 0
         paths, rows = [], []
         with self.env.begin(buffers=True) as txn:
-            vectors = txn.cursor(db=self._dbs["vectors"])
+            vectors = txn.cursor(db=self._dbs[_FEATURE_DBS[features]])
             for key, raw in txn.cursor(db=self._dbs["files"]):
                 content = json.loads(bytes(raw))["hash"]
                 vec = vectors.get(_k(content)) if vectors.set_key(_k(content)) else None
@@ -274,8 +304,11 @@ class Writer:
     def delete_record(self, path: str) -> None:
         self.changed |= self._txn.delete(_k(path), db=self._db("files"))
 
-    def put_vector(self, content_hash: str, vector: np.ndarray) -> None:
+    def put_vector(self, content_hash: str, vector: np.ndarray, color: np.ndarray | None = None) -> None:
+        """Store the CNN vector (and colour histogram) of some content."""
         self._txn.put(_k(content_hash), np.ascontiguousarray(vector, np.float32).tobytes(), db=self._db("vectors"))
+        if color is not None:
+            self._txn.put(_k(content_hash), np.ascontiguousarray(color, np.float32).tobytes(), db=self._db("colors"))
 
     def put_failure(self, path: str, reason: str, size: int, mtime_ns: int) -> None:
         value = {"reason": reason, "size": size, "mtime_ns": mtime_ns, "at": time.time()}
@@ -291,6 +324,7 @@ class Writer:
         stale = [bytes(k) for k, _ in self._txn.cursor(db=self._db("vectors")) if _s(k) not in used]
         for key in stale:
             self._txn.delete(key, db=self._db("vectors"))
+            self._txn.delete(key, db=self._db("colors"))
         return len(stale)
 
     def set_meta(self, key: str, value) -> None:

@@ -19,8 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-import numpy as np
-
 from indexer import embed, faiss_index, models, scan
 from indexer.models import ModelSpec
 from indexer.store import Record, Store, StoreError
@@ -183,23 +181,22 @@ def _embed_and_store(store, spec, options, to_embed, known, summary, progress) -
     paths = [info.path for info, _ in to_embed]
     done = 0
     progress("embed", 0, len(paths))
-    loaded = embed.load_all(paths, spec.preprocessing, workers)
+    loaded = embed.load_all(paths, spec.preprocessing, workers, gpu_jpeg=embedder.decodes_jpeg)
     for batch in embed.batches(loaded, batch_size):
-        good = [item for item in batch if item.pixels is not None]
-        vectors = embedder.embed(np.stack([item.pixels for item in good])) if good else None
+        good, vectors = embedder.embed_loaded(batch)
         with store.transaction() as writer:
-            if store.model is None and vectors is not None:
+            if store.model is None and good:
                 model = {"model_id": spec.model_id, "weights": spec.weights,
                          "preprocessing": spec.preprocessing.to_dict(), "dims": int(vectors.shape[1])}
                 writer.set_meta("model", model)
             for item in batch:
                 info, content = infos[item.path]
-                if item.pixels is None:
+                if item.error is not None:
                     writer.put_failure(item.path, item.error or "unknown error", info.size, info.mtime_ns)
                     summary.failures.append((item.path, item.error or "unknown error"))
-            for item, vector in zip(good, vectors if vectors is not None else []):
+            for item, vector in zip(good, vectors):
                 info, content = infos[item.path]
-                writer.put_vector(content, vector)
+                writer.put_vector(content, vector, item.color)
                 writer.put_record(Record(item.path, info.size, info.mtime_ns, content, item.width,
                                          item.height, item.format, item.taken))
                 if item.path in known:

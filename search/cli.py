@@ -70,8 +70,10 @@ def index(folders, index, model, weights, device, batch_size, workers, rebuild) 
 @click.option("-k", "k", type=click.IntRange(1), default=10, show_default=True, help="Number of matches.")
 @click.option("--min-score", type=float, default=-1.0, help="Only matches with cosine similarity at least this.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--features", type=click.Choice(["cnn", "color"]), default="cnn", show_default=True,
+              help="cnn: what the photo shows; color: HSV colour histogram.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def similar(queries, index, k, min_score, device, as_json) -> None:
+def similar(queries, index, k, min_score, device, features, as_json) -> None:
     """Photos most similar to QUERIES (several files make one combined query)."""
     from indexer.store import StoreError
     from indexer.update import open_for_model
@@ -81,7 +83,7 @@ def similar(queries, index, k, min_score, device, as_json) -> None:
     try:
         store, spec = open_for_model(_index_path(index), None, None, writable=False)
         with store:
-            matches = find(store, spec, list(queries), k, min_score, device)
+            matches = find(store, spec, list(queries), k, min_score, device, features)
     except (StoreError, QueryError) as exc:
         _fail(str(exc))
     if as_json:
@@ -110,6 +112,68 @@ def info(index, failures, as_json) -> None:
         click.echo(json.dumps(facts, indent=2))
     else:
         report.print_info(facts, failed if failures else None)
+
+
+@main.command()
+@click.option("--index", "index", help=INDEX_HELP)
+@click.option("--method", type=click.Choice(["kmeans", "dbscan", "hdbscan", "agglomerative"]), default="kmeans", show_default=True)
+@click.option("--k", "k", default="auto", show_default=True, help="Number of clusters, or auto (k-means, agglomerative).")
+@click.option("--metric", default="cosine", show_default=True, help="cosine, euclidean, manhattan or minkowski:P.")
+@click.option("--features", type=click.Choice(["cnn", "color"]), default="cnn", show_default=True)
+@click.option("--eps", type=float, default=None, help="DBSCAN radius (default: estimated).")
+@click.option("--min-samples", type=click.IntRange(2), default=5, show_default=True, help="DBSCAN/HDBSCAN density.")
+@click.option("--fit-limit", type=click.IntRange(100), default=20_000, show_default=True,
+              help="DBSCAN/HDBSCAN/agglomerative fit on this many photos; the rest join their nearest.")
+@click.option("--k-plot", type=click.Path(dir_okay=False), default=None, help="With --k auto: where to save the criterion plot (PNG).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), default=None, help="Write path,cluster rows to this file.")
+@click.option("--html", "html_dir", type=click.Path(file_okay=False), default=None, help="Write contact-sheet pages to this folder.")
+def groups(index, method, k, metric, features, eps, min_samples, fit_limit, k_plot, as_json, csv_file, html_dir) -> None:
+    """Cluster the collection; the cluster of every photo is saved in the index."""
+    from indexer.store import StoreError
+    from search import grouping, report
+
+    if k != "auto" and not k.isdigit():
+        _fail("--k takes a number or auto")
+    from search.cluster import ClusterOptions
+
+    options = ClusterOptions(method=method, k=None if k == "auto" else int(k), metric=metric, eps=eps,
+                             min_samples=min_samples, fit_limit=fit_limit)
+    try:
+        outcome = grouping.run(_index_path(index), options, features, k_plot)
+    except (StoreError, ValueError) as exc:
+        _fail(str(exc))
+    if csv_file:
+        grouping.write_csv(outcome, Path(csv_file))
+    if html_dir:
+        page = grouping.write_html(outcome, Path(html_dir))
+        click.echo(f"contact sheets: {page}", err=True)
+    if as_json:
+        click.echo(json.dumps(grouping.to_json(outcome), indent=2))
+    else:
+        report.print_clusters(outcome)
+
+
+@main.command(name="map")
+@click.option("--index", "index", help=INDEX_HELP)
+@click.option("--out", type=click.Path(dir_okay=False), default="map.png", show_default=True, help="PNG file to write.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False), default=None, help="Also write an interactive HTML map.")
+@click.option("--sample", type=click.IntRange(10), default=3000, show_default=True, help="Photos drawn on the map at most.")
+@click.option("--method", type=click.Choice(["auto", "tsne", "umap"]), default="auto", show_default=True,
+              help="auto: UMAP when installed, else t-SNE.")
+@click.option("--features", type=click.Choice(["cnn", "color"]), default="cnn", show_default=True)
+def map_command(index, out, html_file, sample, method, features) -> None:
+    """A 2-D map of the collection with thumbnails, coloured by the saved clusters."""
+    from indexer.store import StoreError
+    from search import grouping
+
+    try:
+        written = grouping.draw_map(_index_path(index), Path(out), Path(html_file) if html_file else None,
+                                    sample, method, features)
+    except (StoreError, ValueError) as exc:
+        _fail(str(exc))
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -104,3 +104,24 @@ def print_info(facts: dict, failures: dict | None) -> None:
             console.print("no failures")
         for path, value in sorted(failures.items()):
             console.print(f"{path}: {value['reason']}", markup=False, highlight=False)
+
+
+def print_clusters(outcome, show: int = 30) -> None:
+    """Cluster sizes and a representative photo per cluster, largest first."""
+    result = outcome.result
+    sizes = result.sizes()
+    console.print(f"[bold]{result.method}[/] ({result.metric}, {outcome.features} features): "
+                  f"{result.k} clusters, {result.noise:,} noise photos, {result.seconds:.1f} s")
+    for note in result.notes:
+        console.print(f"  {note}", highlight=False)
+    if outcome.k_plot:
+        console.print(f"  criterion plot: {outcome.k_plot}", highlight=False)
+    table = Table(show_header=True)
+    table.add_column("cluster", justify="right")
+    table.add_column("photos", justify="right")
+    table.add_column("representative", overflow="fold")
+    for cid, size in sorted(sizes.items(), key=lambda item: -item[1])[:show]:
+        table.add_row(str(cid), f"{size:,}", outcome.representatives.get(cid, ""))
+    console.print(table)
+    if len(sizes) > show:
+        console.print(f"... {len(sizes) - show} smaller clusters not shown (use --json, --csv or --html)")

@@ -23,9 +23,11 @@ class Match:
     record: Record | None
 
 
-def query_vector(store: Store, spec: ModelSpec, files: list[str], device: str = "auto") -> np.ndarray:
+def query_vector(store: Store, spec: ModelSpec, files: list[str], device: str = "auto",
+                 features: str = "cnn") -> np.ndarray:
     """One unit vector for the query files: stored vectors for indexed, unchanged files (no model
-    load), embeddings for the others; several files are averaged (a combined query)."""
+    load), embeddings for the others; several files are averaged (a combined query).
+    ``features`` is "cnn" (the index's model) or "color" (HSV histograms)."""
     if not files:
         raise QueryError("no query file given")
     vectors, to_embed = [], []
@@ -36,7 +38,7 @@ def query_vector(store: Store, spec: ModelSpec, files: list[str], device: str = 
         record = store.record(path)
         stat = os.stat(path)
         if record and record.size == stat.st_size and record.mtime_ns == stat.st_mtime_ns:
-            vector = store.vector(record.hash)
+            vector = store.vector(record.hash, features)
             if vector is not None:
                 vectors.append(vector)
                 continue
@@ -46,19 +48,27 @@ def query_vector(store: Store, spec: ModelSpec, files: list[str], device: str = 
         bad = [item for item in loaded if item.pixels is None]
         if bad:
             raise QueryError(f"cannot read query {bad[0].path}: {bad[0].error}")
-        embedder = embed.Embedder(spec, device)
-        vectors.extend(embedder.embed(np.stack([item.pixels for item in loaded])))
+        if features == "color":
+            vectors.extend(item.color for item in loaded)
+        else:
+            embedder = embed.Embedder(spec, device)
+            vectors.extend(embedder.embed(np.stack([item.pixels for item in loaded])))
     combined = np.mean(np.vstack(vectors), axis=0)
     return combined / max(float(np.linalg.norm(combined)), 1e-12)
 
 
 def search(
-    store: Store, vector: np.ndarray, k: int = 10, min_score: float = -1.0, exclude: set[str] = frozenset()
+    store: Store, vector: np.ndarray, k: int = 10, min_score: float = -1.0, exclude: set[str] = frozenset(),
+    features: str = "cnn",
 ) -> list[Match]:
     """The ``k`` best matches for a unit vector, best first, above ``min_score``."""
     if store.count() == 0:
         raise QueryError(f"index {store.path} is empty: run `imgsearch index FOLDER` first")
-    vindex = faiss_index.load(store)
+    if features == "cnn":
+        vindex = faiss_index.load(store)
+    else:  # colour histograms are small: an exact index built on the fly
+        paths, vectors = store.all_vectors(features)
+        vindex = faiss_index.build(paths, vectors, store.generation)
     scores, rows = vindex.search(vector.reshape(1, -1), k + len(exclude))
     matches = []
     for score, row in zip(scores[0], rows[0]):
@@ -74,9 +84,9 @@ def search(
 
 
 def similar(store: Store, spec: ModelSpec, files: list[str], k: int = 10, min_score: float = -1.0,
-            device: str = "auto") -> list[Match]:
+            device: str = "auto", features: str = "cnn") -> list[Match]:
     """Photos most similar to ``files`` (the query files themselves are left out)."""
     if store.count() == 0:
         raise QueryError(f"index {store.path} is empty: run `imgsearch index FOLDER` first")
-    vector = query_vector(store, spec, files, device)
-    return search(store, vector, k, min_score, exclude={os.path.abspath(f) for f in files})
+    vector = query_vector(store, spec, files, device, features)
+    return search(store, vector, k, min_score, {os.path.abspath(f) for f in files}, features)

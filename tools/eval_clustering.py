@@ -1,0 +1,133 @@
+"""Clustering quality on a folder-per-class data set, for every method and metric, in one table.
+
+    python tools/eval_clustering.py DATA_DIR --index IDX [--exclude BACKGROUND_Google] [--auto-k]
+    python tools/eval_clustering.py --synthetic 100000     # timing on random unit vectors
+
+ACC (best one-to-one matching of clusters to classes, Hungarian algorithm), NMI, ARI, retrieval
+precision@10 (same class among the 10 nearest by that metric), time, and peak Python memory.
+k-means and agglomerative get k = number of classes; DBSCAN and HDBSCAN find their own number.
+Build the index first: `imgsearch index DATA_DIR --index IDX`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from indexer.store import Store  # noqa: E402
+from search import cluster as clustering  # noqa: E402
+
+RUNS = [
+    ("kmeans", "cosine"), ("kmeans", "euclidean"),
+    ("agglomerative", "cosine"), ("agglomerative", "euclidean"), ("agglomerative", "manhattan"),
+    ("dbscan", "cosine"), ("dbscan", "euclidean"), ("dbscan", "manhattan"), ("dbscan", "minkowski:3"),
+    ("hdbscan", "cosine"), ("hdbscan", "euclidean"), ("hdbscan", "manhattan"),
+]
+
+
+def accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
+    """Share of photos whose cluster maps to their class under the best one-to-one matching."""
+    from scipy.optimize import linear_sum_assignment
+
+    classes, t = np.unique(truth, return_inverse=True)
+    clusters, c = np.unique(labels, return_inverse=True)
+    table = np.zeros((len(clusters), len(classes)), dtype=np.int64)
+    np.add.at(table, (c, t), 1)
+    rows, cols = linear_sum_assignment(-table)
+    return float(table[rows, cols].sum() / len(truth))
+
+
+def precision_at_10(data: np.ndarray, truth: np.ndarray, metric: str) -> float:
+    from sklearn.neighbors import NearestNeighbors
+
+    name, params = clustering.parse_metric(metric)
+    nn = NearestNeighbors(n_neighbors=11, metric="cityblock" if name == "manhattan" else name,
+                          metric_params=params or None, algorithm="brute", n_jobs=-1).fit(data)
+    _, rows = nn.kneighbors(data)
+    return float((truth[rows[:, 1:]] == truth[:, None]).mean())
+
+
+def evaluate(vectors: np.ndarray, truth: np.ndarray | None, runs, k: int) -> list[dict]:
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    rows = []
+    p10 = {}
+    for method, metric in runs:
+        options = clustering.ClusterOptions(method=method, metric=metric, k=k)
+        tracemalloc.start()
+        started = time.perf_counter()
+        result = clustering.cluster(vectors, options)
+        seconds = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        row = {"method": method, "metric": metric, "clusters": result.k, "noise": result.noise,
+               "seconds": seconds, "peak_mb": peak / 1e6}
+        if truth is not None:
+            if metric not in p10:
+                p10[metric] = precision_at_10(vectors, truth, metric)
+            row.update(acc=accuracy(truth, result.labels), nmi=normalized_mutual_info_score(truth, result.labels),
+                       ari=adjusted_rand_score(truth, result.labels), p10=p10[metric])
+        rows.append(row)
+        print(_format(row), flush=True)
+    return rows
+
+
+def _format(row: dict) -> str:
+    quality = (f"| {row['acc']:.3f} | {row['nmi']:.3f} | {row['ari']:.3f} | {row['p10']:.3f} "
+               if "acc" in row else "| - | - | - | - ")
+    return (f"| {row['method']} | {row['metric']} | {row['clusters']} | {row['noise']} {quality}"
+            f"| {row['seconds']:.1f} | {row['peak_mb']:.0f} |")
+
+
+HEADER = ("| method | metric | clusters | noise | ACC | NMI | ARI | P@10 | time (s) | peak MB |\n"
+          "|---|---|---|---|---|---|---|---|---|---|")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data_dir", nargs="?")
+    parser.add_argument("--index")
+    parser.add_argument("--exclude", action="append", default=["BACKGROUND_Google"])
+    parser.add_argument("--auto-k", action="store_true", help="also report the k that --k auto picks")
+    parser.add_argument("--synthetic", type=int, default=0, help="time every method on N random unit vectors")
+    parser.add_argument("--methods", default=None, help="comma-separated subset of methods")
+    args = parser.parse_args()
+    runs = [r for r in RUNS if args.methods is None or r[0] in args.methods.split(",")]
+    print(f"machine: {os.cpu_count()} cores")
+    if args.synthetic:
+        rng = np.random.default_rng(0)
+        centres = rng.normal(size=(100, 1280)).astype(np.float32)
+        vectors = centres[rng.integers(0, 100, args.synthetic)] + rng.normal(0, 0.8, (args.synthetic, 1280)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        print(f"data: {args.synthetic:,} synthetic 1280-d unit vectors around 100 centres")
+        print(HEADER)
+        evaluate(vectors, None, runs, k=100)
+        return
+    root = os.path.abspath(args.data_dir)
+    with Store.open(args.index) as store:
+        paths, vectors = store.all_vectors()
+    classes = [os.path.relpath(p, root).split(os.sep)[0] for p in paths]
+    keep = [i for i, c in enumerate(classes) if not classes[i].startswith("..") and c not in args.exclude]
+    vectors = vectors[keep]
+    truth = np.array([classes[i] for i in keep])
+    k = len(set(truth))
+    print(f"data: {root}: {len(keep):,} images, {k} classes")
+    print(HEADER)
+    evaluate(vectors, truth, runs, k)
+    if args.auto_k:
+        started = time.perf_counter()
+        choice = clustering.choose_k(vectors)
+        print(f"--k auto picks k={choice.best} ({choice.criterion}; true {k}) in {time.perf_counter() - started:.1f} s")
+        print("k tried: " + ", ".join(f"{kk}:{s:.3f}" for kk, s in zip(choice.ks, choice.scores)))
+
+
+if __name__ == "__main__":
+    main()
