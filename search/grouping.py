@@ -83,22 +83,22 @@ def run(index: Path, options: ClusterOptions, features: str = "cnn", k_plot: str
 
 
 def plot_k_choice(choice: KChoice, out: Path) -> Path:
-    """Silhouette and k-means loss against k, the chosen k marked."""
+    """The criterion and the k-means loss (the articles' elbow plot) against k, the chosen k marked."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, left = plt.subplots(figsize=(8, 4.5), dpi=100)
-    left.plot(choice.ks, choice.scores, "o-", color="tab:blue", label="silhouette (cosine)")
+    left.plot(choice.ks, choice.scores, "o-", color="tab:blue", label=choice.criterion)
     left.axvline(choice.best, color="tab:red", linestyle="--", label=f"chosen k = {choice.best}")
     left.set_xscale("log")
-    left.set_xlabel("k")
-    left.set_ylabel("silhouette", color="tab:blue")
+    left.set_xlabel("k (number of clusters)")
+    left.set_ylabel("criterion", color="tab:blue")
     right = left.twinx()
-    right.plot(choice.ks, choice.inertias, "s-", color="tab:gray", alpha=0.6, label="k-means loss (elbow)")
+    right.plot(choice.ks, choice.inertias, "s-", color="tab:gray", alpha=0.5, label="k-means loss (elbow)")
     right.set_ylabel("k-means loss", color="tab:gray")
-    left.legend(loc="upper right")
+    left.legend(loc="lower right", fontsize=8)
     left.set_title("Choosing k")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
