@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
+from PIL import Image
 
 from indexer import models
 from indexer.color import hsv_histogram
+from indexer.phash import phashes
 from indexer.decode import DecodeError, open_image, prepare, read_header
 from indexer.models import ModelSpec, Preprocessing
 
@@ -57,6 +59,7 @@ class Loaded:
     error: str | None = None
     jpeg: bytes | None = None  # undecoded JPEG bytes, when the GPU decodes them
     color: np.ndarray | None = None  # HSV colour histogram of the prepared pixels
+    phash: np.ndarray | None = None  # perceptual hashes in the eight orientations
 
 
 def load(path: str, prep: Preprocessing, gpu_jpeg: bool = False) -> Loaded:
@@ -76,7 +79,7 @@ def load(path: str, prep: Preprocessing, gpu_jpeg: bool = False) -> Loaded:
     except Exception as exc:  # a worker must never die on one bad photo
         return Loaded(path, None, error=f"cannot decode: {type(exc).__name__}: {exc}")
     return Loaded(path, pixels, decoded.width, decoded.height, decoded.format, decoded.taken,
-                  color=hsv_histogram(pixels))
+                  color=hsv_histogram(pixels), phash=phashes(decoded.image))
 
 
 class _Loader:
@@ -159,7 +162,8 @@ class Embedder:
                 tensor = torch.from_numpy(item.pixels).to("cuda").permute(2, 0, 1)
             if tensor is not None:
                 if item.color is None:
-                    item.color = hsv_histogram(tensor.permute(1, 2, 0).cpu().numpy())
+                    pixels = tensor.permute(1, 2, 0).cpu().numpy()
+                    item.color, item.phash = hsv_histogram(pixels), phashes(Image.fromarray(pixels))
                 tensors.append(tensor)
                 good.append(item)
             item.jpeg = None
@@ -195,7 +199,7 @@ class Embedder:
 def _decode_on_cpu(item: Loaded, prep: Preprocessing) -> None:
     item.jpeg = None
     result = load(item.path, prep)
-    item.pixels, item.error, item.color = result.pixels, result.error, result.color
+    item.pixels, item.error, item.color, item.phash = result.pixels, result.error, result.color, result.phash
 
 
 def gpu_decode_jpegs(blobs: list[bytes], size: int, device: str = "cuda") -> list:

@@ -7,6 +7,7 @@ Layout of an index folder::
         files         path -> record (size, mtime_ns, hash, width, height, format, taken)
         vectors       content hash -> float32 vector (files with equal content share one)
         colors        content hash -> float32 HSV colour histogram (indexer/color.py)
+        phash         content hash -> 8 uint64 perceptual hashes (indexer/phash.py)
         failures      path -> why it could not be read (retried on the next run)
         extra         free-form per-feature data (clusters, ignore lists, journals...)
     vectors.faiss     FAISS inner-product index over every file, in ``paths`` order
@@ -35,7 +36,7 @@ import numpy as np
 
 SCHEMA_VERSION = 1
 _MAP_SIZE = 1 << 40  # address space only: LMDB's file grows as data is written
-_DBS = ("meta", "files", "vectors", "colors", "failures", "extra")
+_DBS = ("meta", "files", "vectors", "colors", "phash", "failures", "extra")
 
 
 ENV_VAR = "IMGSEARCH_INDEX"
@@ -57,7 +58,8 @@ def default_location() -> Path:
     return here / DEFAULT_NAME
 
 
-_FEATURE_DBS = {"cnn": "vectors", "color": "colors"}
+# Per-content features: name -> (sub-database, element type).
+FEATURES = {"cnn": ("vectors", np.float32), "color": ("colors", np.float32), "phash": ("phash", np.uint64)}
 
 
 class StoreError(RuntimeError):
@@ -233,10 +235,11 @@ class Store:
             return txn.stat(self._dbs["files"])["entries"]
 
     def vector(self, content_hash: str, features: str = "cnn") -> np.ndarray | None:
-        """The stored vector of some content: ``features`` is "cnn" or "color"."""
-        with self.env.begin(db=self._dbs[_FEATURE_DBS[features]]) as txn:
+        """The stored features of some content: ``features`` is a key of FEATURES."""
+        db, dtype = FEATURES[features]
+        with self.env.begin(db=self._dbs[db]) as txn:
             raw = txn.get(_k(content_hash))
-        return None if raw is None else np.frombuffer(raw, dtype=np.float32).copy()
+        return None if raw is None else np.frombuffer(raw, dtype=dtype).copy()
 
     def has_vector(self, content_hash: str) -> bool:
         with self.env.begin(db=self._dbs["vectors"]) as txn:
@@ -251,14 +254,15 @@ class Store:
         dims = (self.model or {}).get("dims", 0) if features == "cnn" else 0
         paths, rows = [], []
         with self.env.begin(buffers=True) as txn:
-            vectors = txn.cursor(db=self._dbs[_FEATURE_DBS[features]])
+            db, dtype = FEATURES[features]
+            vectors = txn.cursor(db=self._dbs[db])
             for key, raw in txn.cursor(db=self._dbs["files"]):
                 content = json.loads(bytes(raw))["hash"]
                 vec = vectors.get(_k(content)) if vectors.set_key(_k(content)) else None
                 if vec is not None:
                     paths.append(_s(key))
-                    rows.append(np.frombuffer(vec, dtype=np.float32))
-        matrix = np.vstack(rows) if rows else np.zeros((0, dims), dtype=np.float32)
+                    rows.append(np.frombuffer(vec, dtype=dtype))
+        matrix = np.vstack(rows) if rows else np.zeros((0, dims), dtype=dtype)
         return paths, matrix
 
     def get_extra(self, key: str):
@@ -304,11 +308,12 @@ class Writer:
     def delete_record(self, path: str) -> None:
         self.changed |= self._txn.delete(_k(path), db=self._db("files"))
 
-    def put_vector(self, content_hash: str, vector: np.ndarray, color: np.ndarray | None = None) -> None:
-        """Store the CNN vector (and colour histogram) of some content."""
-        self._txn.put(_k(content_hash), np.ascontiguousarray(vector, np.float32).tobytes(), db=self._db("vectors"))
-        if color is not None:
-            self._txn.put(_k(content_hash), np.ascontiguousarray(color, np.float32).tobytes(), db=self._db("colors"))
+    def put_features(self, content_hash: str, **features: np.ndarray | None) -> None:
+        """Store features of some content, by FEATURES name: put_features(h, cnn=v, color=c)."""
+        for name, value in features.items():
+            if value is not None:
+                db, dtype = FEATURES[name]
+                self._txn.put(_k(content_hash), np.ascontiguousarray(value, dtype).tobytes(), db=self._db(db))
 
     def put_failure(self, path: str, reason: str, size: int, mtime_ns: int) -> None:
         value = {"reason": reason, "size": size, "mtime_ns": mtime_ns, "at": time.time()}
@@ -323,8 +328,8 @@ class Writer:
         used = {json.loads(bytes(raw))["hash"] for _, raw in self._txn.cursor(db=self._db("files"))}
         stale = [bytes(k) for k, _ in self._txn.cursor(db=self._db("vectors")) if _s(k) not in used]
         for key in stale:
-            self._txn.delete(key, db=self._db("vectors"))
-            self._txn.delete(key, db=self._db("colors"))
+            for db, _ in FEATURES.values():
+                self._txn.delete(key, db=self._db(db))
         return len(stale)
 
     def set_meta(self, key: str, value) -> None:

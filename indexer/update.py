@@ -196,7 +196,7 @@ def _embed_and_store(store, spec, options, to_embed, known, summary, progress) -
                     summary.failures.append((item.path, item.error or "unknown error"))
             for item, vector in zip(good, vectors):
                 info, content = infos[item.path]
-                writer.put_vector(content, vector, item.color)
+                writer.put_features(content, cnn=vector, color=item.color, phash=item.phash)
                 writer.put_record(Record(item.path, info.size, info.mtime_ns, content, item.width,
                                          item.height, item.format, item.taken))
                 if item.path in known:

@@ -28,8 +28,10 @@ def agreement(truth, labels):
 def test_every_method_recovers_well_separated_groups(method, metric):
     data, truth = blobs()
     result = cluster.cluster(data, cluster.ClusterOptions(method=method, metric=metric, k=6))
-    assert agreement(truth, result.labels) > 0.9, (method, metric, result.k)
     assert len(result.labels) == len(data)
+    kept = result.labels != cluster.NOISE  # density methods may leave border photos as noise
+    assert kept.mean() > 0.85, (method, metric, result.noise)
+    assert agreement(truth[kept], result.labels[kept]) > 0.95, (method, metric, result.k)
 
 
 def test_density_methods_report_noise():

@@ -22,7 +22,7 @@ def test_records_and_vectors_round_trip(tmp_path):
     with Store.open(tmp_path / "idx", writable=True) as store:
         with store.transaction() as w:
             w.put_record(_record("/p/a.jpg"))
-            w.put_vector("h1", np.arange(4, dtype=np.float32))
+            w.put_features("h1", cnn=np.arange(4, dtype=np.float32))
     with Store.open(tmp_path / "idx") as store:
         assert store.record("/p/a.jpg") == _record("/p/a.jpg")
         assert store.vector("h1").tolist() == [0, 1, 2, 3]
@@ -71,8 +71,8 @@ def test_unreferenced_vectors_are_dropped(tmp_path):
     with Store.open(tmp_path / "idx", writable=True) as store:
         with store.transaction() as w:
             w.put_record(_record("/p/a.jpg", "keep"))
-            w.put_vector("keep", np.ones(4, np.float32))
-            w.put_vector("orphan", np.ones(4, np.float32))
+            w.put_features("keep", cnn=np.ones(4, np.float32))
+            w.put_features("orphan", cnn=np.ones(4, np.float32))
         with store.transaction() as w:
             assert w.drop_unreferenced_vectors() == 1
         assert store.has_vector("keep") and not store.has_vector("orphan")
@@ -83,12 +83,12 @@ def test_faiss_file_is_rebuilt_when_stale(tmp_path):
         store.set_meta("model", {"model_id": "x", "dims": 4})
         with store.transaction() as w:
             w.put_record(_record("/p/a.jpg", "a"))
-            w.put_vector("a", np.array([1, 0, 0, 0], np.float32))
+            w.put_features("a", cnn=np.array([1, 0, 0, 0], np.float32))
         first = faiss_index.load(store)
         assert first.paths == ["/p/a.jpg"]
         with store.transaction() as w:
             w.put_record(_record("/p/b.jpg", "b"))
-            w.put_vector("b", np.array([0, 1, 0, 0], np.float32))
+            w.put_features("b", cnn=np.array([0, 1, 0, 0], np.float32))
         second = faiss_index.load(store)
         assert second.paths == ["/p/a.jpg", "/p/b.jpg"] and second.index.ntotal == 2
         scores, rows = second.search(np.array([[0, 1, 0, 0]], np.float32), 1)

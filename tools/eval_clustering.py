@@ -49,8 +49,7 @@ def precision_at_10(data: np.ndarray, truth: np.ndarray, metric: str) -> float:
     from sklearn.neighbors import NearestNeighbors
 
     name, params = clustering.parse_metric(metric)
-    nn = NearestNeighbors(n_neighbors=11, metric="cityblock" if name == "manhattan" else name,
-                          metric_params=params or None, algorithm="brute", n_jobs=-1).fit(data)
+    nn = NearestNeighbors(n_neighbors=11, n_jobs=-1, **clustering.neighbour_args(name, params)).fit(data)
     _, rows = nn.kneighbors(data)
     return float((truth[rows[:, 1:]] == truth[:, None]).mean())
 

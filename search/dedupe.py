@@ -1,0 +1,237 @@
+"""Duplicate groups: exact copies by content hash, near-duplicates by a cascade of checks.
+
+Near-duplicates: every photo's ``neighbours`` nearest CNN neighbours are candidates (FAISS; no
+N x N matrix). A candidate pair is accepted by the first rule that fires, cheapest first:
+
+1. same content hash (exact copy);
+2. cosine similarity >= ``accept`` (the preset's threshold);
+3. perceptual hash within ``phash_distance`` bits in some orientation (finds blurred, shrunk,
+   recompressed, brightened, grey, mirrored and rotated copies, whatever their CNN score);
+4. cosine >= ``verify_floor`` and the local-feature check passes (crops, straightened,
+   captioned, padded copies; search/verify.py).
+
+Groups never chain: each group is a keeper and photos accepted as duplicates *of the keeper*.
+
+Presets and the threshold scale: ``--threshold`` is a cosine similarity of CNN vectors (0..1).
+``exact``: content hash only. ``near`` (default): accept 0.95 plus rules 3 and 4.
+``similar``: accept 0.80 plus rules 3 and 4, which also groups different shots of one scene.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from indexer.store import Record, Store
+from search import keep as keeping
+from search.verify import FeatureCache, check
+
+PRESETS = {
+    "exact": None,
+    "near": 0.95,
+    "similar": 0.80,
+}
+
+
+@dataclass
+class DedupeOptions:
+    preset: str = "near"
+    threshold: float | None = None  # overrides the preset's cosine threshold
+    neighbours: int = 10
+    phash_distance: int = 8
+    verify_floor: float = 0.5
+    max_group_size: int = 100
+    keep_rules: list[str] = field(default_factory=lambda: list(keeping.DEFAULT_RULES))
+    references: list[str] = field(default_factory=list)
+    approximate_above: int = 50_000  # candidate search switches to IVF on PCA vectors above this
+
+
+@dataclass
+class Member:
+    record: Record
+    score: float  # similarity to the keeper (1.0 for the keeper and exact copies)
+    reason: str  # keeper | exact | cosine | phash | local
+
+
+@dataclass
+class Group:
+    keeper: Record
+    members: list[Member]  # keeper first
+
+    @property
+    def paths(self) -> list[str]:
+        return [m.record.path for m in self.members]
+
+
+@dataclass
+class DedupeResult:
+    groups: list[Group]
+    pairs_checked: int
+    seconds: float
+    stats: dict[str, int]
+
+
+def accept_threshold(options: DedupeOptions) -> float | None:
+    if options.threshold is not None:
+        return options.threshold
+    if options.preset not in PRESETS:
+        raise ValueError(f"unknown preset {options.preset!r}: {', '.join(PRESETS)}")
+    return PRESETS[options.preset]
+
+
+def candidate_pairs(vectors: np.ndarray, neighbours: int, approximate_above: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pairs (m, 2) with i < j, cosine (m,)) of each row's nearest neighbours, deduplicated."""
+    import faiss
+
+    n = len(vectors)
+    k = min(neighbours + 1, n)
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
+    if n > approximate_above:
+        rows = _approximate_knn(data, k)
+    else:
+        index = faiss.IndexFlatIP(data.shape[1])
+        index.add(data)
+        _, rows = index.search(data, k)
+    left = np.repeat(np.arange(n), k)
+    right = rows.ravel()
+    keep = (right >= 0) & (left != right)
+    pairs = np.sort(np.stack([left[keep], right[keep]], axis=1), axis=1)
+    pairs = np.unique(pairs, axis=0)
+    scores = np.einsum("ij,ij->i", data[pairs[:, 0]], data[pairs[:, 1]])
+    return pairs, scores
+
+
+def _approximate_knn(data: np.ndarray, k: int, dims: int = 128, nprobe: int = 16) -> np.ndarray:
+    """k nearest rows for every row via IVF on PCA-reduced vectors (exact scores are recomputed
+    by the caller); recall against exact search is measured in tools/bench_dedupe_scale.py."""
+    import faiss
+
+    n, full = data.shape
+    reduced = data
+    if full > dims:
+        pca = faiss.PCAMatrix(full, dims)
+        pca.train(data[np.random.default_rng(0).choice(n, min(n, 100_000), replace=False)])
+        reduced = pca.apply(data)
+        faiss.normalize_L2(reduced)
+    nlist = int(4 * np.sqrt(n))
+    quantizer = faiss.IndexFlatIP(reduced.shape[1])
+    index = faiss.IndexIVFFlat(quantizer, reduced.shape[1], nlist, faiss.METRIC_INNER_PRODUCT)
+    index.train(reduced[np.random.default_rng(1).choice(n, min(n, 64 * nlist), replace=False)])
+    index.add(reduced)
+    index.nprobe = nprobe
+    _, rows = index.search(reduced, k)
+    return rows
+
+
+def _phash_match(a: np.ndarray | None, b: np.ndarray | None, limit: int) -> bool:
+    if a is None or b is None:
+        return False
+    from indexer.phash import distance
+
+    return distance(a, b) <= limit
+
+
+def find_groups(store: Store, options: DedupeOptions | None = None, ignored: set[tuple[str, str]] = frozenset()) -> DedupeResult:
+    """Duplicate groups of the indexed photos (see module doc)."""
+    options = options or DedupeOptions()
+    started = time.perf_counter()
+    records = {r.path: r for r in store.records()}
+    accept = accept_threshold(options)
+    edges: dict[tuple[int, int], tuple[float, str]] = {}
+    stats = {"exact": 0, "cosine": 0, "phash": 0, "local": 0, "rejected": 0}
+    paths = sorted(records)
+    position = {p: i for i, p in enumerate(paths)}
+    by_hash: dict[str, list[int]] = {}
+    for i, p in enumerate(paths):
+        by_hash.setdefault(records[p].hash, []).append(i)
+    for rows in by_hash.values():
+        for j in rows[1:]:
+            edges[(rows[0], j)] = (1.0, "exact")
+            stats["exact"] += 1
+    checked = 0
+    if accept is not None and len(paths) > 1:
+        vec_paths, vectors = store.all_vectors()
+        order = np.array([position[p] for p in vec_paths])
+        pairs, scores = candidate_pairs(vectors, options.neighbours, options.approximate_above)
+        hashes = {records[p].hash: store.vector(records[p].hash, "phash") for p in vec_paths}
+        cache = FeatureCache()
+        for (a, b), score in zip(pairs, scores):
+            i, j = sorted((int(order[a]), int(order[b])))
+            ra, rb = records[paths[i]], records[paths[j]]
+            if (i, j) in edges or ra.hash == rb.hash:
+                continue
+            if tuple(sorted((ra.hash, rb.hash))) in ignored:
+                continue
+            checked += 1
+            reason = None
+            if score >= accept:
+                reason = "cosine"
+            elif _phash_match(hashes[ra.hash], hashes[rb.hash], options.phash_distance):
+                reason = "phash"
+            elif score >= options.verify_floor:
+                fa, fb = cache.get(ra.path), cache.get(rb.path)
+                if fa is not None and fb is not None and (check(fa, fb).same or check(fb, fa).same):
+                    reason = "local"
+            if reason:
+                edges[(i, j)] = (float(score), reason)
+                stats[reason] += 1
+            else:
+                stats["rejected"] += 1
+    groups = _star_groups(paths, records, edges, options)
+    return DedupeResult(groups, checked, time.perf_counter() - started, stats)
+
+
+def _star_groups(paths, records, edges, options) -> list[Group]:
+    """Split the accepted-pair graph into groups of a keeper and its own duplicates."""
+    adjacency: dict[int, dict[int, tuple[float, str]]] = {}
+    for (i, j), value in edges.items():
+        adjacency.setdefault(i, {})[j] = value
+        adjacency.setdefault(j, {})[i] = value
+    assigned: set[int] = set()
+    groups = []
+    rank = keeping.ranker(options.keep_rules, options.references)
+    # Visit the best-connected photos first: their neighbourhoods are the natural groups.
+    for node in sorted(adjacency, key=lambda n: (-len(adjacency[n]), paths[n])):
+        if node in assigned:
+            continue
+        neighbourhood = [node] + [n for n in adjacency[node] if n not in assigned]
+        keeper = min(neighbourhood, key=lambda n: rank(records[paths[n]]))
+        members = [n for n in adjacency.get(keeper, {}) if n not in assigned and n != keeper]
+        members.sort(key=lambda n: -adjacency[keeper][n][0])
+        members = members[: options.max_group_size - 1]
+        if not members:
+            continue
+        assigned.update([keeper, *members])
+        group = [Member(records[paths[keeper]], 1.0, "keeper")]
+        group += [Member(records[paths[n]], adjacency[keeper][n][0], adjacency[keeper][n][1]) for n in members]
+        if all(keeping.is_reference(m.record.path, options.references) for m in group):
+            continue  # only reference files: nothing to do, nothing to report
+        groups.append(Group(group[0].record, group))
+    groups.sort(key=lambda g: g.keeper.path)
+    return groups
+
+
+def ignore_key(hash_a: str, hash_b: str) -> tuple[str, str]:
+    return tuple(sorted((hash_a, hash_b)))
+
+
+def load_ignored(store: Store) -> set[tuple[str, str]]:
+    """Pairs of contents marked "not a duplicate" (by content hash, so moves don't lose them)."""
+    return {tuple(pair) for pair in store.get_extra("ignored_pairs") or []}
+
+
+def add_ignored(store: Store, paths: list[str]) -> int:
+    """Mark every pair among these indexed files as not duplicates; returns how many pairs."""
+    hashes = []
+    for path in paths:
+        record = store.record(path)
+        if record is None:
+            raise ValueError(f"not in the index: {path}")
+        hashes.append(record.hash)
+    pairs = load_ignored(store)
+    before = len(pairs)
+    pairs.update(ignore_key(a, b) for n, a in enumerate(hashes) for b in hashes[n + 1:] if a != b)
+    store.set_extra("ignored_pairs", sorted(pairs))
+    return len(pairs) - before
