@@ -168,11 +168,12 @@ class Store:
             raise StoreError(f"cannot open index {path}: {exc}") from exc
         try:
             store = cls(path, env, writable, lock_handle)
-        except lmdb.Error as exc:  # an index created by an older writer that crashed very early
+        except lmdb.Error as exc:  # a sub-database added by a newer imgsearch is missing
             env.close()
             if lock_handle:
                 lock_handle.close()
-            raise StoreError(f"index {path} is incomplete; run `imgsearch index` again") from exc
+            raise StoreError(f"index {path} was made by an older imgsearch; run `imgsearch index` "
+                             "once to upgrade it") from exc
         store._check_schema()
         return store
 

@@ -116,6 +116,7 @@ def info(index, failures, as_json) -> None:
 
 @main.command()
 @click.option("--index", "index", help=INDEX_HELP)
+@click.option("--dedupe", is_flag=True, help="Find duplicate groups instead of clusters (see the dedupe options).")
 @click.option("--method", type=click.Choice(["kmeans", "dbscan", "hdbscan", "agglomerative"]), default="kmeans", show_default=True)
 @click.option("--k", "k", default="auto", show_default=True, help="Number of clusters, or auto (k-means, agglomerative).")
 @click.option("--metric", default="cosine", show_default=True, help="cosine, euclidean, manhattan or minkowski:P.")
@@ -125,18 +126,42 @@ def info(index, failures, as_json) -> None:
 @click.option("--fit-limit", type=click.IntRange(100), default=20_000, show_default=True,
               help="DBSCAN/HDBSCAN/agglomerative fit on this many photos; the rest join their nearest.")
 @click.option("--k-plot", type=click.Path(dir_okay=False), default=None, help="With --k auto: where to save the criterion plot (PNG).")
+@click.option("--preset", type=click.Choice(["exact", "near", "similar"]), default="near", show_default=True,
+              help="Dedupe: exact copies only; near-duplicates; or also different shots of one scene.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None,
+              help="Dedupe: accept pairs whose CNN cosine similarity is at least this (near=0.95, similar=0.80).")
+@click.option("--max-group-size", type=click.IntRange(2), default=100, show_default=True)
+@click.option("--keep", "keep_rules", default="resolution,size,oldest,shortest", show_default=True,
+              help="Dedupe: keeper rules in order: resolution, size, oldest, newest, format:heic>jpg, path:PREFIX, shortest.")
+@click.option("--reference", "references", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Dedupe: a folder whose files always win and are never changed (repeatable).")
+@click.option("--move-to", type=click.Path(file_okay=False), default=None, help="Dedupe action: move duplicates here (keeps folder structure).")
+@click.option("--trash", "action", flag_value="trash", help="Dedupe action: send duplicates to the OS trash.")
+@click.option("--hardlink", "action", flag_value="hardlink", help="Dedupe action: replace identical copies by hard links.")
+@click.option("--symlink", "action", flag_value="symlink", help="Dedupe action: replace identical copies by symbolic links.")
+@click.option("--delete", "action", flag_value="delete", help="Dedupe action: delete duplicates permanently (needs --yes).")
+@click.option("--apply", is_flag=True, help="Dedupe: carry the action out (without it: a dry run that only shows the plan).")
+@click.option("--yes", is_flag=True, help="Confirm --delete.")
+@click.option("--ignore", "ignore_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Mark these files as not duplicates of each other, for good (repeat for each file).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), default=None, help="Write path,cluster rows to this file.")
-@click.option("--html", "html_dir", type=click.Path(file_okay=False), default=None, help="Write contact-sheet pages to this folder.")
-def groups(index, method, k, metric, features, eps, min_samples, fit_limit, k_plot, as_json, csv_file, html_dir) -> None:
-    """Cluster the collection; the cluster of every photo is saved in the index."""
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), default=None, help="Write a CSV file.")
+@click.option("--html", "html_out", type=click.Path(), default=None,
+              help="Write HTML: a folder of contact sheets (clusters) or one page (--dedupe).")
+def groups(index, dedupe, method, k, metric, features, eps, min_samples, fit_limit, k_plot, preset, threshold,
+           max_group_size, keep_rules, references, move_to, action, apply, yes, ignore_files, as_json, csv_file,
+           html_out) -> None:
+    """Cluster the collection (saved in the index), or with --dedupe find duplicate groups and clean up."""
+    if dedupe or ignore_files:
+        _dedupe(index, preset, threshold, max_group_size, keep_rules, references, move_to, action, apply, yes,
+                ignore_files, as_json, csv_file, html_out)
+        return
     from indexer.store import StoreError
     from search import grouping, report
+    from search.cluster import ClusterOptions
 
     if k != "auto" and not k.isdigit():
         _fail("--k takes a number or auto")
-    from search.cluster import ClusterOptions
-
     options = ClusterOptions(method=method, k=None if k == "auto" else int(k), metric=metric, eps=eps,
                              min_samples=min_samples, fit_limit=fit_limit)
     try:
@@ -145,13 +170,69 @@ def groups(index, method, k, metric, features, eps, min_samples, fit_limit, k_pl
         _fail(str(exc))
     if csv_file:
         grouping.write_csv(outcome, Path(csv_file))
-    if html_dir:
-        page = grouping.write_html(outcome, Path(html_dir))
-        click.echo(f"contact sheets: {page}", err=True)
+    if html_out:
+        click.echo(f"contact sheets: {grouping.write_html(outcome, Path(html_out))}", err=True)
     if as_json:
         click.echo(json.dumps(grouping.to_json(outcome), indent=2))
     else:
         report.print_clusters(outcome)
+
+
+def _dedupe(index, preset, threshold, max_group_size, keep_rules, references, move_to, action, apply, yes,
+            ignore_files, as_json, csv_file, html_out) -> None:
+    import os
+
+    from indexer.store import Store, StoreError
+    from search import actions, cleanup, dedupe, keep, report
+
+    path = _index_path(index)
+    if ignore_files:
+        try:
+            with Store.open(path, writable=True) as store:
+                added = dedupe.add_ignored(store, [os.path.abspath(f) for f in ignore_files])
+        except (StoreError, ValueError) as exc:
+            _fail(str(exc))
+        click.echo(f"{added} pair(s) marked as not duplicates; they will not be grouped again")
+        return
+    if move_to and action:
+        _fail("choose one action: --move-to, --trash, --hardlink, --symlink or --delete")
+    action = "move" if move_to else action or "report"
+    if action == "delete" and apply and not yes:
+        _fail("--delete is permanent: add --yes to confirm (or use --trash / --move-to, which undo can revert)")
+    try:
+        options = dedupe.DedupeOptions(preset=preset, threshold=threshold, max_group_size=max_group_size,
+                                       keep_rules=keep.parse_rules(keep_rules),
+                                       references=[os.path.abspath(r) for r in references])
+        outcome = cleanup.run(path, options, action, move_to, apply, yes)
+    except (StoreError, ValueError, actions.ActionError) as exc:
+        _fail(str(exc))
+    if csv_file:
+        cleanup.write_csv(outcome, Path(csv_file))
+    if html_out:
+        click.echo(f"report: {cleanup.write_html(outcome, Path(html_out))}", err=True)
+    if as_json:
+        click.echo(json.dumps(cleanup.to_json(outcome), indent=2))
+    else:
+        report.print_dedupe(outcome)
+
+
+@main.command()
+@click.option("--index", "index", help=INDEX_HELP)
+def undo(index) -> None:
+    """Revert the last applied clean-up (moves, trash, links; permanent deletes cannot be undone)."""
+    from indexer.store import Store, StoreError
+    from search import actions
+
+    try:
+        with Store.open(_index_path(index), writable=True) as store:
+            outcome = actions.undo(store)
+    except StoreError as exc:
+        _fail(str(exc))
+    if outcome.journal:
+        click.echo(f"restored {outcome.restored} file(s) from {outcome.journal.name}")
+    for problem in outcome.problems:
+        click.echo(problem, err=True)
+    sys.exit(1 if outcome.problems and outcome.journal else 0)
 
 
 @main.command(name="map")

@@ -125,6 +125,31 @@ def _approximate_knn(data: np.ndarray, k: int, dims: int = 128, nprobe: int = 16
     return rows
 
 
+def phash_pairs(codes: np.ndarray, radius: int) -> np.ndarray:
+    """(m, 2) row pairs whose perceptual hashes are within ``radius`` bits in some orientation.
+
+    ``codes`` is (n, 8) uint64, identity first. A FAISS multi-hash index (4 tables of 16 bits)
+    finds every pair within 3 bits for certain and most pairs further apart, without comparing
+    all n x n; it catches copies the CNN ranks far apart (90-degree turns)."""
+    import faiss
+
+    n = len(codes)
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    as_bytes = lambda column: np.ascontiguousarray(codes[:, column].astype(">u8")).view(np.uint8).reshape(n, 8)
+    index = faiss.IndexBinaryMultiHash(64, 4, 16)
+    index.add(as_bytes(0))
+    index.nflip = 1  # also probe buckets one bit away: catches most pairs up to ~8 bits
+    found = []
+    for column in range(codes.shape[1]):
+        lims, _, rows = index.range_search(as_bytes(column), radius + 1)
+        owners = np.repeat(np.arange(n), np.diff(lims).astype(np.int64))
+        found.append(np.stack([owners, rows], axis=1))
+    pairs = np.concatenate(found)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    return np.unique(np.sort(pairs, axis=1), axis=0)
+
+
 def _phash_match(a: np.ndarray | None, b: np.ndarray | None, limit: int) -> bool:
     if a is None or b is None:
         return False
@@ -156,7 +181,17 @@ def find_groups(store: Store, options: DedupeOptions | None = None, ignored: set
         order = np.array([position[p] for p in vec_paths])
         pairs, scores = candidate_pairs(vectors, options.neighbours, options.approximate_above)
         hashes = {records[p].hash: store.vector(records[p].hash, "phash") for p in vec_paths}
-        cache = FeatureCache()
+        codes = np.vstack([hashes[records[p].hash] if hashes[records[p].hash] is not None
+                           else np.zeros(8, np.uint64) for p in vec_paths])
+        extra = phash_pairs(codes, options.phash_distance)
+        if len(extra):
+            known = {tuple(p) for p in pairs.tolist()}
+            extra = np.array([p for p in extra.tolist() if tuple(p) not in known], dtype=np.int64).reshape(-1, 2)
+            pairs = np.concatenate([pairs, extra])
+            scores = np.concatenate([scores, np.einsum("ij,ij->i", vectors[extra[:, 0]], vectors[extra[:, 1]])])
+        vectors_by_row = np.zeros((len(paths), vectors.shape[1]), dtype=np.float32)
+        vectors_by_row[order] = vectors
+        decide = _Decider(accept, options, FeatureCache(), lambda n: hashes[records[paths[n]].hash], vectors_by_row)
         for (a, b), score in zip(pairs, scores):
             i, j = sorted((int(order[a]), int(order[b])))
             ra, rb = records[paths[i]], records[paths[j]]
@@ -165,26 +200,41 @@ def find_groups(store: Store, options: DedupeOptions | None = None, ignored: set
             if tuple(sorted((ra.hash, rb.hash))) in ignored:
                 continue
             checked += 1
-            reason = None
-            if score >= accept:
-                reason = "cosine"
-            elif _phash_match(hashes[ra.hash], hashes[rb.hash], options.phash_distance):
-                reason = "phash"
-            elif score >= options.verify_floor:
-                fa, fb = cache.get(ra.path), cache.get(rb.path)
-                if fa is not None and fb is not None and (check(fa, fb).same or check(fb, fa).same):
-                    reason = "local"
+            reason = decide(paths[i], paths[j], i, j, float(score))
             if reason:
                 edges[(i, j)] = (float(score), reason)
                 stats[reason] += 1
             else:
                 stats["rejected"] += 1
-    groups = _star_groups(paths, records, edges, options)
+    else:
+        decide = None
+    groups = _star_groups(paths, records, edges, options, decide, ignored)
     return DedupeResult(groups, checked, time.perf_counter() - started, stats)
 
 
-def _star_groups(paths, records, edges, options) -> list[Group]:
-    """Split the accepted-pair graph into groups of a keeper and its own duplicates."""
+class _Decider:
+    """The accept cascade for one pair (see module doc); returns the rule that accepted it."""
+
+    def __init__(self, accept, options, cache, phash_of, vectors):
+        self.accept, self.options, self.cache, self.phash_of, self.vectors = accept, options, cache, phash_of, vectors
+
+    def __call__(self, path_a: str, path_b: str, i: int, j: int, score: float | None = None) -> str | None:
+        if score is None:
+            score = float(self.vectors[i] @ self.vectors[j])
+        if score >= self.accept:
+            return "cosine"
+        if _phash_match(self.phash_of(i), self.phash_of(j), self.options.phash_distance):
+            return "phash"
+        if score >= self.options.verify_floor and self.cache.same(path_a, path_b):
+            return "local"
+        return None
+
+
+def _star_groups(paths, records, edges, options, decide=None, ignored=frozenset()) -> list[Group]:
+    """Split the accepted-pair graph into groups of a keeper and its own duplicates.
+
+    A photo whose accepted partner went to a group with another keeper is checked against that
+    keeper directly (the same cascade) and joins the group only if it passes: no chaining."""
     adjacency: dict[int, dict[int, tuple[float, str]]] = {}
     for (i, j), value in edges.items():
         adjacency.setdefault(i, {})[j] = value
@@ -206,11 +256,32 @@ def _star_groups(paths, records, edges, options) -> list[Group]:
         assigned.update([keeper, *members])
         group = [Member(records[paths[keeper]], 1.0, "keeper")]
         group += [Member(records[paths[n]], adjacency[keeper][n][0], adjacency[keeper][n][1]) for n in members]
+        if decide is not None:
+            group += _join_keeper(keeper, members, adjacency, assigned, paths, records, options, decide, ignored,
+                                  options.max_group_size - len(group))
         if all(keeping.is_reference(m.record.path, options.references) for m in group):
             continue  # only reference files: nothing to do, nothing to report
         groups.append(Group(group[0].record, group))
     groups.sort(key=lambda g: g.keeper.path)
     return groups
+
+
+def _join_keeper(keeper, members, adjacency, assigned, paths, records, options, decide, ignored, room) -> list[Member]:
+    """Unassigned photos accepted with a member, verified directly against the keeper."""
+    joined = []
+    outside = {n for m in members for n in adjacency.get(m, {}) if n not in assigned}
+    for n in sorted(outside):
+        if len(joined) >= room:
+            break
+        if ignore_key(records[paths[n]].hash, records[paths[keeper]].hash) in ignored:
+            continue
+        i, j = sorted((keeper, n))
+        reason = "exact" if records[paths[n]].hash == records[paths[keeper]].hash else decide(paths[i], paths[j], i, j)
+        if reason:
+            assigned.add(n)
+            score = 1.0 if reason == "exact" else float(decide.vectors[keeper] @ decide.vectors[n])
+            joined.append(Member(records[paths[n]], score, reason))
+    return joined
 
 
 def ignore_key(hash_a: str, hash_b: str) -> tuple[str, str]:

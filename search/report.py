@@ -125,3 +125,28 @@ def print_clusters(outcome, show: int = 30) -> None:
     console.print(table)
     if len(sizes) > show:
         console.print(f"... {len(sizes) - show} smaller clusters not shown (use --json, --csv or --html)")
+
+
+def print_dedupe(outcome) -> None:
+    """One table per duplicate group: keeper marked, scores, sizes, dates and the planned action."""
+    ops = {op.path: op for op in outcome.operations}
+    for number, group in enumerate(outcome.result.groups, 1):
+        table = Table(title=f"group {number}", title_justify="left", show_header=True)
+        for name, justify in (("", "left"), ("score", "right"), ("why", "left"), ("pixels", "right"),
+                              ("size", "right"), ("taken", "left"), ("action", "left"), ("path", "left")):
+            table.add_column(name, justify=justify, overflow="fold")
+        for i, m in enumerate(group.members):
+            rec = m.record
+            action = "keep" if i == 0 else ops[rec.path].describe() if rec.path in ops else "keep"
+            table.add_row("★" if i == 0 else "", f"{m.score:.3f}", m.reason, f"{rec.width}x{rec.height}",
+                          f"{rec.size / 1e3:,.0f} kB", (rec.taken or "")[:10], action, rec.path)
+        console.print(table)
+    result = outcome.result
+    removable = sum(1 for op in outcome.operations if not op.skip)
+    console.print(f"{len(result.groups)} groups, {sum(len(g.members) - 1 for g in result.groups)} duplicates; "
+                  f"{result.pairs_checked:,} candidate pairs checked in {result.seconds:.1f} s; accepted by "
+                  + ", ".join(f"{k} {v}" for k, v in result.stats.items()), highlight=False)
+    if outcome.applied:
+        console.print(f"applied to {removable} files; journal {outcome.journal}; `imgsearch undo` reverts it")
+    elif outcome.operations and outcome.operations[0].action != "report":
+        console.print(f"dry run: {removable} files would change. Add --apply to do it.")

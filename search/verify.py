@@ -1,7 +1,8 @@
 """Local-feature check of a candidate duplicate pair: do the two photos show the same pixels?
 
-SIFT keypoints (OpenCV), Lowe's ratio test, a RANSAC similarity transform (rotation, scale,
-shift: covers crops, straightening and resizing), then the normalised cross-correlation of the
+SIFT keypoints (OpenCV), Lowe's ratio test, a RANSAC affine transform (rotation, scale, shift
+and a change of aspect ratio: covers crops, straightening, resizing and squashing), then the
+normalised cross-correlation of the
 blurred grey pixels where the two photos overlap once aligned. A different shot of the same
 scene has matching keypoints on the background but its moved subject breaks the correlation.
 """
@@ -32,19 +33,29 @@ class Verdict:
 
 
 class FeatureCache:
-    """SIFT features per path, computed once per run."""
+    """SIFT features per path (and of its mirror image, when asked), computed once per run."""
 
     def __init__(self, max_features: int = 1500):
-        self._cache: dict[str, Features | None] = {}
+        self._cache: dict[tuple[str, bool], Features | None] = {}
         self.max_features = max_features
 
-    def get(self, path: str) -> Features | None:
-        if path not in self._cache:
-            self._cache[path] = _extract(path, self.max_features)
-        return self._cache[path]
+    def get(self, path: str, mirrored: bool = False) -> Features | None:
+        if (path, mirrored) not in self._cache:
+            self._cache[(path, mirrored)] = _extract(path, self.max_features, mirrored)
+        return self._cache[(path, mirrored)]
+
+    def same(self, path_a: str, path_b: str) -> bool:
+        """Either photo contains the other, as is or mirrored (SIFT is not mirror-invariant)."""
+        a, b = self.get(path_a), self.get(path_b)
+        if a is None or b is None:
+            return False
+        if check(a, b).same or check(b, a).same:
+            return True
+        flipped = self.get(path_b, mirrored=True)
+        return flipped is not None and (check(a, flipped).same or check(flipped, a).same)
 
 
-def _extract(path: str, max_features: int) -> Features | None:
+def _extract(path: str, max_features: int, mirrored: bool = False) -> Features | None:
     import cv2
 
     try:
@@ -53,13 +64,15 @@ def _extract(path: str, max_features: int) -> Features | None:
         return None
     image.thumbnail((MAX_SIDE, MAX_SIDE))
     grey = np.asarray(image.convert("L"))
+    if mirrored:
+        grey = np.ascontiguousarray(grey[:, ::-1])
     sift = cv2.SIFT_create(nfeatures=max_features)
     keypoints, descriptors = sift.detectAndCompute(grey, None)
     points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
     return Features(grey.astype(np.float32), points, descriptors)
 
 
-def check(a: Features, b: Features, min_inliers: int = 10, min_correlation: float = 0.8) -> Verdict:
+def check(a: Features, b: Features, min_inliers: int = 15, min_correlation: float = 0.85) -> Verdict:
     """Whether photo b contains (a possibly cropped, rotated, rescaled copy of) photo a."""
     import cv2
 
@@ -72,7 +85,7 @@ def check(a: Features, b: Features, min_inliers: int = 10, min_correlation: floa
         return Verdict(False, len(good), 0.0)
     src = a.keypoints[[m.queryIdx for m in good]]
     dst = b.keypoints[[m.trainIdx for m in good]]
-    transform, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=4.0)
+    transform, mask = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=4.0)
     inliers = int(mask.sum()) if mask is not None else 0
     if transform is None or inliers < min_inliers:
         return Verdict(False, inliers, 0.0)
