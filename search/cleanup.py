@@ -25,7 +25,7 @@ def run(index: Path, options: dedupe.DedupeOptions, action: str = "report", move
         apply: bool = False, confirm_delete: bool = False) -> CleanupOutcome:
     """Find groups and plan ``action``; carry it out only with ``apply`` (dry run otherwise)."""
     with Store.open(index, writable=apply and action != "report") as store:
-        result = dedupe.find_groups(store, options, dedupe.load_ignored(store))
+        result = dedupe.find_groups(store, options)
         root = actions.common_root(store) if action == "move" else "/"
         operations = actions.plan(result.groups, action, options.references, move_to, root)
         journal = None

@@ -158,9 +158,12 @@ def _phash_match(a: np.ndarray | None, b: np.ndarray | None, limit: int) -> bool
     return distance(a, b) <= limit
 
 
-def find_groups(store: Store, options: DedupeOptions | None = None, ignored: set[tuple[str, str]] = frozenset()) -> DedupeResult:
-    """Duplicate groups of the indexed photos (see module doc)."""
+def find_groups(store: Store, options: DedupeOptions | None = None,
+                ignored: set[tuple[str, str]] | None = None) -> DedupeResult:
+    """Duplicate groups of the indexed photos (see module doc); pairs marked "not a duplicate"
+    (the store's ignore list unless ``ignored`` is given) are never grouped."""
     options = options or DedupeOptions()
+    ignored = load_ignored(store) if ignored is None else ignored
     started = time.perf_counter()
     records = {r.path: r for r in store.records()}
     accept = accept_threshold(options)

@@ -1,0 +1,110 @@
+"""dedupe: copies are grouped with their original, different photos are not, groups never chain."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageEnhance, ImageFilter, ImageOps
+
+from indexer import models
+from indexer.store import Store
+from indexer.update import IndexOptions, update_index
+from search import dedupe
+from conftest import draw_photo
+
+
+def build(tmp_path, files):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, image in files.items():
+        image.save(folder / name, quality=90)
+    index = tmp_path / "idx"
+    with Store.open(index, writable=True) as store:
+        update_index(store, [folder], models.resolve(), IndexOptions("cpu", 16, 0))
+    return folder, index
+
+
+def grouped(index, **options):
+    with Store.open(index) as store:
+        result = dedupe.find_groups(store, dedupe.DedupeOptions(**options))
+    return [sorted(p.split("/")[-1] for p in g.paths) for g in result.groups], result
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dedupe")
+    a, b = draw_photo(1, (400, 300)), draw_photo(2, (400, 300))
+    files = {
+        "a.jpg": a,
+        "a_small.jpg": a.resize((200, 150)),
+        "a_turned.jpg": a.transpose(Image.Transpose.ROTATE_90),
+        "a_mirror.jpg": ImageOps.mirror(a),
+        "a_grey.jpg": ImageOps.grayscale(a).convert("RGB"),
+        "a_crop.jpg": a.crop((30, 20, 370, 280)),
+        "a_blur.jpg": a.filter(ImageFilter.GaussianBlur(2)),
+        "b.jpg": b,
+        "b_bright.jpg": ImageEnhance.Brightness(b).enhance(1.3),
+    }
+    for seed in range(3, 9):
+        files[f"other_{seed}.jpg"] = draw_photo(seed, (400, 300))
+    folder, index = build(tmp, files)
+    (folder / "a_copy.jpg").write_bytes((folder / "a.jpg").read_bytes())  # byte-identical
+    with Store.open(index, writable=True) as store:
+        update_index(store, [folder], models.resolve(), IndexOptions("cpu", 16, 0))
+    return index
+
+
+def test_edited_copies_are_grouped_with_their_original_and_nothing_else(library):
+    groups, result = grouped(library)
+    assert ["a.jpg", "a_blur.jpg", "a_copy.jpg", "a_crop.jpg", "a_grey.jpg", "a_mirror.jpg", "a_small.jpg",
+            "a_turned.jpg"] in groups
+    assert ["b.jpg", "b_bright.jpg"] in groups
+    assert len(groups) == 2
+    assert result.stats["exact"] == 1
+
+
+def test_exact_preset_finds_only_byte_identical_copies(library):
+    groups, _ = grouped(library, preset="exact")
+    assert groups == [["a.jpg", "a_copy.jpg"]]
+
+
+def test_every_member_is_a_duplicate_of_the_keeper_and_scores_are_reported(library):
+    _, result = grouped(library)
+    for group in result.groups:
+        assert group.members[0].reason == "keeper"
+        assert all(m.reason in ("exact", "cosine", "phash", "local") for m in group.members[1:])
+        assert all(-1.0 <= m.score <= 1.0 for m in group.members)
+
+
+def test_max_group_size_splits_large_groups(library):
+    groups, _ = grouped(library, max_group_size=3)
+    assert all(len(g) <= 3 for g in groups)
+
+
+def test_ignored_pairs_never_come_back(library):
+    with Store.open(library, writable=True) as store:
+        folder = store.record(next(r.path for r in store.records() if r.path.endswith("b.jpg"))).path.rsplit("/", 1)[0]
+        assert dedupe.add_ignored(store, [f"{folder}/b.jpg", f"{folder}/b_bright.jpg"]) == 1
+    groups, _ = grouped(library)
+    assert ["b.jpg", "b_bright.jpg"] not in groups
+    with Store.open(library, writable=True) as store:
+        store.set_extra("ignored_pairs", [])
+
+
+def test_no_chaining_along_a_gradual_sequence(tmp_path):
+    """Each step is a near-copy of the previous one, but the ends are different photos."""
+    base = np.asarray(draw_photo(11, (320, 240)), dtype=np.float32)
+    other = np.asarray(draw_photo(12, (320, 240)), dtype=np.float32)
+    steps = {f"step_{i}.jpg": Image.fromarray(((1 - t) * base + t * other).astype(np.uint8))
+             for i, t in enumerate(np.linspace(0, 1, 9))}
+    _, index = build(tmp_path, steps)
+    _, result = grouped(index)
+    assert result.groups  # neighbouring steps are near-duplicates...
+    for group in result.groups:  # ...but no group reaches from one end to the other
+        names = {p.split("/")[-1] for p in group.paths}
+        assert not {"step_0.jpg", "step_8.jpg"} <= names, names
+
+
+def test_phash_candidates_find_pairs_the_cnn_ranks_far_apart():
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 2**63, size=(500, 8), dtype=np.uint64)
+    codes[3, 2] = codes[400, 0] ^ np.uint64(0b101)
+    assert [3, 400] in dedupe.phash_pairs(codes, 8).tolist()
