@@ -58,6 +58,14 @@ def _files(store: Store) -> tuple[str, str]:
     return str(store.path / "vectors.faiss"), str(store.path / "vectors.json")
 
 
+def is_current(store: Store) -> bool:
+    """Whether the FAISS file matches the store, read from a tiny stamp written last by save()."""
+    try:
+        return int((store.path / "vectors.generation").read_text()) == store.generation
+    except (OSError, ValueError):
+        return False
+
+
 def save(store: Store, vindex: VectorIndex) -> None:
     """Write both files through temporary names and rename, so readers never see half a file."""
     import faiss
@@ -68,6 +76,9 @@ def save(store: Store, vindex: VectorIndex) -> None:
         json.dump({"generation": vindex.generation, "paths": vindex.paths}, handle)
     os.replace(index_file + ".tmp", index_file)
     os.replace(paths_file + ".tmp", paths_file)
+    stamp = store.path / "vectors.generation"
+    stamp.with_suffix(".tmp").write_text(str(vindex.generation))
+    os.replace(stamp.with_suffix(".tmp"), stamp)
 
 
 def load(store: Store) -> VectorIndex:

@@ -12,6 +12,7 @@ Layout of an index folder::
         extra         free-form per-feature data (clusters, ignore lists, journals...)
     vectors.faiss     FAISS inner-product index over every file, in ``paths`` order
     vectors.json      {"generation": N, "paths": [...]} for vectors.faiss
+    vectors.generation  the generation vectors.faiss was built at (written last; cheap to check)
     write.lock        held (flock) by the one process allowed to write
 
 Every LMDB write is one transaction, so a crash leaves the last committed state. The generation
@@ -234,6 +235,10 @@ class Store:
     def count(self) -> int:
         with self.env.begin(db=self._dbs["files"]) as txn:
             return txn.stat(self._dbs["files"])["entries"]
+
+    def vector_count(self) -> int:
+        with self.env.begin() as txn:
+            return txn.stat(self._dbs["vectors"])["entries"]
 
     def vector(self, content_hash: str, features: str = "cnn") -> np.ndarray | None:
         """The stored features of some content: ``features`` is a key of FEATURES."""

@@ -134,12 +134,11 @@ def update_index(
         _embed_and_store(store, spec, options, to_embed, known, summary, progress)
     else:
         summary.device = "none (nothing to embed)"
-    with store.transaction() as writer:
-        writer.drop_unreferenced_vectors()
-    if summary.new or summary.updated or summary.moved or summary.removed or not (
-        store.path / "vectors.json"
-    ).exists():
-        faiss_index.load(store)  # rebuilds and saves when stale
+    if summary.updated or summary.moved or summary.removed or store.vector_count() > len(by_hash) + summary.embedded:
+        with store.transaction() as writer:
+            writer.drop_unreferenced_vectors()
+    if not faiss_index.is_current(store):
+        faiss_index.load(store)  # rebuilds and saves the FAISS file
     summary.failed = len(summary.failures)
     summary.seconds = time.perf_counter() - started
     return summary
