@@ -326,9 +326,6 @@ class Writer:
         self._txn.put(_k(path), json.dumps(value).encode(), db=self._db("failures"))
         self.changed |= self._txn.delete(_k(path), db=self._db("files"))
 
-    def delete_failure(self, path: str) -> None:
-        self._txn.delete(_k(path), db=self._db("failures"))
-
     def drop_unreferenced_vectors(self) -> int:
         """Delete vectors no file refers to any more; returns how many."""
         used = {json.loads(bytes(raw))["hash"] for _, raw in self._txn.cursor(db=self._db("files"))}

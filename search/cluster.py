@@ -150,8 +150,11 @@ def _fit_density_or_tree(data, options, metric, params, notes):
         model = DBSCAN(eps=eps, min_samples=options.min_samples, n_jobs=-1, **neighbour_args(metric, params)).fit(data)
         return {"labels": model.labels_, "core": model.core_sample_indices_, "eps": eps}
     if options.method == "hdbscan":
+        # On unit vectors Euclidean distance is a monotone function of cosine distance, and it
+        # lets scikit-learn use a tree instead of a full distance matrix (8 GB at 20,000 photos).
+        hmetric = "euclidean" if metric == "cosine" else _sk_metric(metric)
         model = HDBSCAN(min_cluster_size=max(options.min_samples, 5), min_samples=options.min_samples,
-                        metric=_sk_metric(metric), metric_params=params or None, copy=True).fit(data)
+                        metric=hmetric, metric_params=params or None, copy=True).fit(data)
         return {"labels": model.labels_, "core": np.flatnonzero(model.labels_ != NOISE), "eps": None}
     k = options.k or choose_k(data, options.seed).best
     linkage = "ward" if metric == "euclidean" else "average"

@@ -26,7 +26,7 @@ import numpy as np
 
 from indexer.store import Record, Store
 from search import keep as keeping
-from search.verify import FeatureCache, check
+from search.verify import FeatureCache
 
 PRESETS = {
     "exact": None,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from search.thumbnails import data_uri, data_uris, thumbnail
+from search.thumbnails import data_uris, thumbnail
 
 
 @dataclass
