@@ -81,31 +81,40 @@ def accept_threshold(options: DedupeOptions) -> float | None:
     return PRESETS[options.preset]
 
 
-def candidate_pairs(vectors: np.ndarray, neighbours: int, approximate_above: int) -> tuple[np.ndarray, np.ndarray]:
-    """(pairs (m, 2) with i < j, cosine (m,)) of each row's nearest neighbours, deduplicated."""
+def candidate_pairs(vectors: np.ndarray, neighbours: int, approximate_above: int,
+                    min_score: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """(pairs (m, 2) with i < j, cosine (m,)) of each row's nearest neighbours whose cosine is at
+    least ``min_score``, deduplicated. Memory stays linear in the number of rows."""
     import faiss
 
     n = len(vectors)
     k = min(neighbours + 1, n)
     data = np.ascontiguousarray(vectors, dtype=np.float32)
     if n > approximate_above:
-        rows = _approximate_knn(data, k)
+        scores, rows = _approximate_knn(data, k)
+        margin = 0.15  # PCA-space cosines differ a little from full ones: keep borderline pairs
     else:
         index = faiss.IndexFlatIP(data.shape[1])
         index.add(data)
-        _, rows = index.search(data, k)
-    left = np.repeat(np.arange(n), k)
-    right = rows.ravel()
-    keep = (right >= 0) & (left != right)
-    pairs = np.sort(np.stack([left[keep], right[keep]], axis=1), axis=1)
-    pairs = np.unique(pairs, axis=0)
-    scores = np.einsum("ij,ij->i", data[pairs[:, 0]], data[pairs[:, 1]])
-    return pairs, scores
+        scores, rows = index.search(data, k)
+        margin = 0.0
+    left = np.repeat(np.arange(n, dtype=np.int64), k)
+    right = rows.ravel().astype(np.int64)
+    keep = (right >= 0) & (left != right) & (scores.ravel() >= min_score - margin)
+    low, high = np.minimum(left[keep], right[keep]), np.maximum(left[keep], right[keep])
+    codes = np.unique(low * n + high)
+    pairs = np.stack([codes // n, codes % n], axis=1)
+    exact = np.empty(len(pairs), dtype=np.float32)
+    for start in range(0, len(pairs), 1 << 16):  # exact cosines, a block at a time
+        block = pairs[start:start + (1 << 16)]
+        exact[start:start + len(block)] = np.einsum("ij,ij->i", data[block[:, 0]], data[block[:, 1]])
+    keep = exact >= min_score
+    return pairs[keep], exact[keep]
 
 
-def _approximate_knn(data: np.ndarray, k: int, dims: int = 128, nprobe: int = 16) -> np.ndarray:
-    """k nearest rows for every row via IVF on PCA-reduced vectors (exact scores are recomputed
-    by the caller); recall against exact search is measured in tools/bench_dedupe_scale.py."""
+def _approximate_knn(data: np.ndarray, k: int, dims: int = 128, nprobe: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and rows of the k nearest rows for every row, via IVF on PCA-reduced vectors (the
+    caller recomputes exact scores); recall against exact search: tools/bench_dedupe_scale.py."""
     import faiss
 
     n, full = data.shape
@@ -121,8 +130,7 @@ def _approximate_knn(data: np.ndarray, k: int, dims: int = 128, nprobe: int = 16
     index.train(reduced[np.random.default_rng(1).choice(n, min(n, 64 * nlist), replace=False)])
     index.add(reduced)
     index.nprobe = nprobe
-    _, rows = index.search(reduced, k)
-    return rows
+    return index.search(reduced, k)
 
 
 def phash_pairs(codes: np.ndarray, radius: int) -> np.ndarray:
@@ -182,7 +190,8 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
     if accept is not None and len(paths) > 1:
         vec_paths, vectors = store.all_vectors()
         order = np.array([position[p] for p in vec_paths])
-        pairs, scores = candidate_pairs(vectors, options.neighbours, options.approximate_above)
+        pairs, scores = candidate_pairs(vectors, options.neighbours, options.approximate_above,
+                                        min(options.verify_floor, accept))
         hashes = {records[p].hash: store.vector(records[p].hash, "phash") for p in vec_paths}
         codes = np.vstack([hashes[records[p].hash] if hashes[records[p].hash] is not None
                            else np.zeros(8, np.uint64) for p in vec_paths])

@@ -6,7 +6,8 @@ Each run makes N unit vectors: 90 % independent photos and 10 % near-copies of t
 noise, cosine ~0.97), then times candidate search (exact FAISS below 50,000 vectors; IVF on
 128-d PCA above) plus the cosine rule and keeper-centred grouping, and reports peak memory
 (max RSS), the share of true copy pairs found, and the approximate search's recall@10 against
-exact search on 1,000 sampled queries.
+exact search on 1,000 sampled queries (of the neighbours with cosine >= 0.5, the ones duplicate
+detection can accept; in random 1280-d data all other neighbours are noise).
 """
 
 from __future__ import annotations
@@ -38,22 +39,29 @@ def synthetic(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return data, source
 
 
-def knn_recall(data: np.ndarray, k: int = 10, queries: int = 1000) -> float:
+def knn_recall(data: np.ndarray, k: int = 10, queries: int = 1000, floor: float = 0.5) -> float:
+    """Share of the exact k nearest neighbours with cosine >= ``floor`` (the ones duplicate
+    detection can accept) that the approximate search also returns, over sampled queries."""
     import faiss
 
     rows = np.random.default_rng(2).choice(len(data), queries, replace=False)
     exact = faiss.IndexFlatIP(data.shape[1])
     exact.add(data)
-    _, truth = exact.search(data[rows], k + 1)
-    approx = dedupe._approximate_knn(data, k + 1)[rows]
-    return float(np.mean([len(set(t) & set(a)) / len(t) for t, a in zip(truth, approx)]))
+    scores, truth = exact.search(data[rows], k + 1)
+    _, approx = dedupe._approximate_knn(data, k + 1)
+    wanted = found = 0
+    for row, t, s in zip(rows, truth, scores):
+        relevant = {int(j) for j, score in zip(t, s) if score >= floor and j != row}
+        wanted += len(relevant)
+        found += len(relevant & set(approx[row].tolist()))
+    return found / max(wanted, 1)
 
 
 def run(n: int) -> None:
     data, source = synthetic(n)
     started = time.perf_counter()
     options = dedupe.DedupeOptions()
-    pairs, scores = dedupe.candidate_pairs(data, options.neighbours, options.approximate_above)
+    pairs, scores = dedupe.candidate_pairs(data, options.neighbours, options.approximate_above, options.verify_floor)
     found = time.perf_counter()
     keep = scores >= dedupe.PRESETS["near"]
     edges = {(int(a), int(b)): (float(s), "cosine") for (a, b), s in zip(pairs[keep], scores[keep])}
@@ -69,7 +77,8 @@ def run(n: int) -> None:
     mode = "exact" if n <= options.approximate_above else "IVF on 128-d PCA"
     print(f"| {n:,} | {mode} | {found - started:.1f} | {seconds:.1f} | {len(groups):,} | {hit:.3f} | {peak_gb:.1f} |", flush=True)
     if n > options.approximate_above:
-        print(f"  approximate search recall@10 vs exact (1,000 queries): {knn_recall(data):.3f}", flush=True)
+        print(f"  approximate search: recall of exact 10-NN with cosine >= 0.5, 1,000 queries: {knn_recall(data):.3f}",
+              flush=True)
 
 
 def main() -> None:
