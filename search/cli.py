@@ -108,7 +108,8 @@ def info(index, failures, as_json) -> None:
     except StoreError as exc:
         _fail(str(exc))
     if as_json:
-        facts["failures"] = failed if failures else len(failed)
+        if failures:
+            facts["failures"] = failed
         click.echo(json.dumps(facts, indent=2))
     else:
         report.print_info(facts, failed if failures else None)
@@ -168,14 +169,19 @@ def groups(index, dedupe, method, k, metric, features, eps, min_samples, fit_lim
         outcome = grouping.run(_index_path(index), options, features, k_plot)
     except (StoreError, ValueError) as exc:
         _fail(str(exc))
+    _emit(grouping, outcome, csv_file, html_out, as_json, report.print_clusters)
+
+
+def _emit(job, outcome, csv_file, html_out, as_json, show) -> None:
+    """Write the outputs asked for; ``job`` is the module with write_csv, write_html, to_json."""
     if csv_file:
-        grouping.write_csv(outcome, Path(csv_file))
+        job.write_csv(outcome, Path(csv_file))
     if html_out:
-        click.echo(f"contact sheets: {grouping.write_html(outcome, Path(html_out))}", err=True)
+        click.echo(f"HTML written: {job.write_html(outcome, Path(html_out))}", err=True)
     if as_json:
-        click.echo(json.dumps(grouping.to_json(outcome), indent=2))
+        click.echo(json.dumps(job.to_json(outcome), indent=2))
     else:
-        report.print_clusters(outcome)
+        show(outcome)
 
 
 def _dedupe(index, preset, threshold, max_group_size, keep_rules, references, move_to, action, apply, yes,
@@ -206,14 +212,7 @@ def _dedupe(index, preset, threshold, max_group_size, keep_rules, references, mo
         outcome = cleanup.run(path, options, action, move_to, apply, yes)
     except (StoreError, ValueError, actions.ActionError) as exc:
         _fail(str(exc))
-    if csv_file:
-        cleanup.write_csv(outcome, Path(csv_file))
-    if html_out:
-        click.echo(f"report: {cleanup.write_html(outcome, Path(html_out))}", err=True)
-    if as_json:
-        click.echo(json.dumps(cleanup.to_json(outcome), indent=2))
-    else:
-        report.print_dedupe(outcome)
+    _emit(cleanup, outcome, csv_file, html_out, as_json, report.print_dedupe)
 
 
 @main.command()

@@ -88,6 +88,7 @@ def index_facts(store) -> dict:
         "preprocessing": model.get("preprocessing"),
         "size_on_disk_bytes": store.size_on_disk(),
         "schema_version": store.get_meta("schema_version"),
+        "failures": len(store.failures()),
     }
 
 
@@ -95,15 +96,18 @@ def print_info(facts: dict, failures: dict | None) -> None:
     table = Table(show_header=False)
     table.add_column("", style="bold")
     table.add_column("")
-    for key in ("index", "photos", "model", "dims", "schema_version"):
+    for key in ("index", "photos", "model", "dims", "schema_version", "failures"):
         table.add_row(key, str(facts[key]))
     table.add_row("size on disk", f"{facts['size_on_disk_bytes'] / 1e6:,.1f} MB")
     console.print(table)
-    if failures is not None:
-        if not failures:
-            console.print("no failures")
-        for path, value in sorted(failures.items()):
-            console.print(f"{path}: {value['reason']}", markup=False, highlight=False)
+    if failures is None:
+        if facts["failures"]:
+            console.print("list them with: imgsearch info --failures")
+        return
+    if not failures:
+        console.print("no failures")
+    for path, value in sorted(failures.items()):
+        console.print(f"{path}: {value['reason']}", markup=False, highlight=False)
 
 
 def print_clusters(outcome, show: int = 30) -> None:
