@@ -193,9 +193,9 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
         pairs, scores = candidate_pairs(vectors, options.neighbours, options.approximate_above,
                                         min(options.verify_floor, accept))
         hashes = {records[p].hash: store.vector(records[p].hash, "phash") for p in vec_paths}
-        codes = np.vstack([hashes[records[p].hash] if hashes[records[p].hash] is not None
-                           else np.zeros(8, np.uint64) for p in vec_paths])
-        extra = phash_pairs(codes, options.phash_distance)
+        hashed = np.array([a for a, p in enumerate(vec_paths) if hashes[records[p].hash] is not None], dtype=np.int64)
+        codes = np.vstack([hashes[records[vec_paths[a]].hash] for a in hashed]) if len(hashed) else np.zeros((0, 8), np.uint64)
+        extra = hashed[phash_pairs(codes, options.phash_distance)] if len(hashed) else np.zeros((0, 2), np.int64)
         if len(extra):
             known = {tuple(p) for p in pairs.tolist()}
             extra = np.array([p for p in extra.tolist() if tuple(p) not in known], dtype=np.int64).reshape(-1, 2)
@@ -209,7 +209,7 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
             ra, rb = records[paths[i]], records[paths[j]]
             if (i, j) in edges or ra.hash == rb.hash:
                 continue
-            if tuple(sorted((ra.hash, rb.hash))) in ignored:
+            if ignore_key(ra.hash, rb.hash) in ignored:
                 continue
             checked += 1
             reason = decide(paths[i], paths[j], i, j, float(score))
