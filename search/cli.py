@@ -38,7 +38,7 @@ def main() -> None:
 @click.option("--weights", default=None, type=click.Path(exists=True, dir_okay=False), help="Local weights file for --model.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--batch-size", type=click.IntRange(1), default=None, help="Images per batch (default: 32 on CPU, 256 on CUDA).")
-@click.option("--workers", type=click.IntRange(0), default=None, help="Decoding processes (default: half the cores).")
+@click.option("--workers", type=click.IntRange(0), default=None, help="Decoding processes (default: 0 on 2 cores, about half the cores beyond two; 0 = in the main process).")
 @click.option("--rebuild", is_flag=True, help="Delete the index first and build it again (e.g. for another model).")
 def index(folders, index, model, weights, device, batch_size, workers, rebuild) -> None:
     """Index the photos in FOLDERS. Incremental: only new, changed, moved or deleted files cost work."""
