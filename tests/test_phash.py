@@ -1,7 +1,6 @@
 """phash: eight orientations from one DCT, bit-identical to imagehash's pHash of each."""
 
 import imagehash
-import numpy as np
 from PIL import Image, ImageFilter
 
 from indexer.phash import ORIENTATIONS, distance, phashes
