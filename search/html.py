@@ -26,7 +26,7 @@ def _page(title: str, body: str) -> str:
 
 def _figures(paths: list[str], size: int = 160) -> str:
     return "".join(
-        f"<figure><img src='{uri}' alt='{html.escape(os.path.basename(p))}' loading='lazy'>"
+        f"<figure><img src='{uri}' alt='{html.escape(os.path.basename(p))}'>"
         f"<figcaption title='{html.escape(p)}'>{html.escape(os.path.basename(p))}</figcaption></figure>"
         for p, uri in zip(paths, data_uris(paths, size))
     )

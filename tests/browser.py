@@ -43,5 +43,7 @@ def page(width: int = 1200, height: int = 900):
 def loaded_images(tab) -> tuple[int, int]:
     """(images decoded with a real size, all images) on the page."""
     tab.wait_for_load_state("load")
+    # every image finished (decoded or broken) before counting: decoding is asynchronous
+    tab.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=15_000)
     return tab.evaluate("() => { const imgs = [...document.images];"
                         " return [imgs.filter(i => i.complete && i.naturalWidth > 0).length, imgs.length]; }")
