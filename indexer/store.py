@@ -203,14 +203,20 @@ class Store:
         self.close()
 
     # -- metadata ------------------------------------------------------------------------------
-    def get_meta(self, key: str):
-        with self.env.begin(db=self._dbs["meta"]) as txn:
+    def _get_json(self, db: str, key: str):
+        with self.env.begin(db=self._dbs[db]) as txn:
             raw = txn.get(_k(key))
         return None if raw is None else json.loads(raw)
 
-    def set_meta(self, key: str, value) -> None:
-        with self.env.begin(db=self._dbs["meta"], write=True) as txn:
+    def _put_json(self, db: str, key: str, value) -> None:
+        with self.env.begin(db=self._dbs[db], write=True) as txn:
             txn.put(_k(key), json.dumps(value).encode())
+
+    def get_meta(self, key: str):
+        return self._get_json("meta", key)
+
+    def set_meta(self, key: str, value) -> None:
+        self._put_json("meta", key, value)
 
     @property
     def model(self) -> dict | None:
@@ -272,13 +278,11 @@ class Store:
         return paths, matrix
 
     def get_extra(self, key: str):
-        with self.env.begin(db=self._dbs["extra"]) as txn:
-            raw = txn.get(_k(key))
-        return None if raw is None else json.loads(raw)
+        """Free-form JSON saved by a feature (clusters, ignore list...)."""
+        return self._get_json("extra", key)
 
     def set_extra(self, key: str, value) -> None:
-        with self.env.begin(db=self._dbs["extra"], write=True) as txn:
-            txn.put(_k(key), json.dumps(value).encode())
+        self._put_json("extra", key, value)
 
     # -- writing -------------------------------------------------------------------------------
     @contextmanager

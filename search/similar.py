@@ -23,6 +23,11 @@ class Match:
     record: Record | None
 
 
+def _require_photos(store: Store) -> None:
+    if store.count() == 0:
+        raise QueryError(f"index {store.path} is empty: run `imgsearch index FOLDER` first")
+
+
 def query_vector(store: Store, spec: ModelSpec, files: list[str], device: str = "auto",
                  features: str = "cnn") -> np.ndarray:
     """One unit vector for the query files: stored vectors for indexed, unchanged files (no model
@@ -62,8 +67,7 @@ def search(
     features: str = "cnn",
 ) -> list[Match]:
     """The ``k`` best matches for a unit vector, best first, above ``min_score``."""
-    if store.count() == 0:
-        raise QueryError(f"index {store.path} is empty: run `imgsearch index FOLDER` first")
+    _require_photos(store)
     if features == "cnn":
         vindex = faiss_index.load(store)
     else:  # colour histograms are small: an exact index built on the fly
@@ -86,7 +90,6 @@ def search(
 def similar(store: Store, spec: ModelSpec, files: list[str], k: int = 10, min_score: float = -1.0,
             device: str = "auto", features: str = "cnn") -> list[Match]:
     """Photos most similar to ``files`` (the query files themselves are left out)."""
-    if store.count() == 0:
-        raise QueryError(f"index {store.path} is empty: run `imgsearch index FOLDER` first")
+    _require_photos(store)  # before embedding a query for nothing
     vector = query_vector(store, spec, files, device, features)
     return search(store, vector, k, min_score, {os.path.abspath(f) for f in files}, features)
