@@ -51,6 +51,12 @@ def _register_heif() -> None:
         _heif_registered = True
 
 
+def _quiet_exif_warnings() -> None:
+    """Pillow warns ("Corrupt EXIF data", "Possibly corrupt EXIF") on camera quirks it then
+    handles; the photo decodes fine, so those warnings would only be noise on the terminal."""
+    warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
+
+
 def _capture_time(image: Image.Image) -> str | None:
     try:
         exif = image.getexif()
@@ -99,6 +105,7 @@ def open_image(path: str | Path, draft_size: int | None = None) -> Decoded:
     _register_heif()
     try:
         with warnings.catch_warnings():
+            _quiet_exif_warnings()
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             previous = Image.MAX_IMAGE_PIXELS
             Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -138,7 +145,8 @@ def open_image(path: str | Path, draft_size: int | None = None) -> Decoded:
 def read_header(path: str | Path) -> Decoded:
     """Size (upright), format and capture time from the header alone; ``image`` is None."""
     try:
-        with Image.open(path) as image:
+        with warnings.catch_warnings(), Image.open(path) as image:
+            _quiet_exif_warnings()
             width, height = image.size
             if _orientation(image) in (5, 6, 7, 8):
                 width, height = height, width

@@ -1,9 +1,14 @@
 """Walk photo folders: which files are images, their size, mtime and content hash.
 
 Images are recognised by extension or, for files with no or an unknown extension, by their first
-bytes. Symlinked folders are followed once (loops are detected by device + inode); folders that
-cannot be read are reported, never fatal. Hidden files and folders (names starting with ".") are
-skipped, as photo managers keep caches and thumbnails there.
+bytes. Hidden files and folders (names starting with ".") are skipped, as photo managers keep
+caches and thumbnails there. Folders that cannot be read are reported, never fatal.
+
+One photo, one identity: a file is recorded under its real path (symbolic links resolved), and
+one file on disk (device + inode) is recorded once, however many links, aliases or hard links
+lead to it (hard links: under the alphabetically first of their paths). So a folder reached
+through two paths, a symbolic link to a photo and two hard links of one file are never
+"duplicates" of each other that a clean-up could remove.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 IMAGE_EXTENSIONS = frozenset(
     ".jpg .jpeg .jpe .jfif .png .webp .gif .bmp .dib .tif .tiff .heic .heif .hif .avif".split()
@@ -49,7 +54,7 @@ def sniff_image(head: bytes) -> bool:
         or head.startswith(b"BM")
         or head[:4] in (b"II*\x00", b"MM\x00*")  # TIFF
         or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
-        or (head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis", b"hevc", b"avif"))
+        or head[4:8] == b"ftyp"  # HEIF/HEIC/AVIF: an ISO media file (brands vary by camera)
     )
 
 
@@ -67,24 +72,31 @@ def _is_candidate(entry: os.DirEntry) -> bool:
 
 
 def walk(roots: Iterable[str | Path], exclude: Iterable[str | Path] = ()) -> ScanResult:
-    """Find every photo under ``roots`` (files or folders), sorted by path."""
+    """Find every photo under ``roots`` (files or folders), by real path, each file once, sorted."""
     result = ScanResult()
     seen_dirs: set[tuple[int, int]] = set()
-    excluded = {os.path.abspath(p) for p in exclude}
+    excluded = {os.path.realpath(p) for p in exclude}
+    by_inode: dict[tuple[int, int], FileInfo] = {}
     for root in roots:
-        root = os.path.abspath(os.fspath(root))
+        root = os.path.realpath(os.fspath(root))
         if os.path.isfile(root):
-            stat = os.stat(root)
-            result.files.append(FileInfo(root, stat.st_size, stat.st_mtime_ns))
+            _add(by_inode, root, os.stat(root))
         elif os.path.isdir(root):
-            result.files.extend(_walk_dir(root, seen_dirs, excluded, result.errors))
+            _walk_dir(root, seen_dirs, excluded, result.errors, by_inode)
         else:
             result.errors.append((root, "no such file or folder"))
-    result.files.sort(key=lambda info: info.path)
+    result.files = sorted(by_inode.values(), key=lambda info: info.path)
     return result
 
 
-def _walk_dir(top: str, seen: set, excluded: set, errors: list) -> Iterator[FileInfo]:
+def _add(by_inode: dict, path: str, stat: os.stat_result) -> None:
+    """Record one file once per inode, under its alphabetically first path."""
+    key = (stat.st_dev, stat.st_ino)
+    if key not in by_inode or path < by_inode[key].path:
+        by_inode[key] = FileInfo(path, stat.st_size, stat.st_mtime_ns)
+
+
+def _walk_dir(top: str, seen: set, excluded: set, errors: list, by_inode: dict) -> None:
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -95,7 +107,7 @@ def _walk_dir(top: str, seen: set, excluded: set, errors: list) -> Iterator[File
             continue
         key = (stat.st_dev, stat.st_ino)
         if key in seen or folder in excluded:
-            continue  # a symlink loop or a folder reached twice
+            continue  # a symlink loop, an alias of a folder already walked, or the index itself
         seen.add(key)
         try:
             entries = list(os.scandir(folder))
@@ -106,11 +118,11 @@ def _walk_dir(top: str, seen: set, excluded: set, errors: list) -> Iterator[File
             if entry.name.startswith("."):
                 continue
             try:
+                path = os.path.realpath(entry.path) if entry.is_symlink() else entry.path
                 if entry.is_dir(follow_symlinks=True):
-                    stack.append(entry.path)
+                    stack.append(path)
                 elif entry.is_file(follow_symlinks=True) and _is_candidate(entry):
-                    info = entry.stat(follow_symlinks=True)
-                    yield FileInfo(entry.path, info.st_size, info.st_mtime_ns)
+                    _add(by_inode, path, os.stat(path))
             except OSError as exc:
                 errors.append((entry.path, f"cannot read: {exc.strerror}"))
 
@@ -122,3 +134,10 @@ def content_hash(path: str) -> str:
         while chunk := handle.read(_HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def looks_like_image(path: str) -> bool:
+    """Whether the file's first bytes start a format we decode (read before hashing a file, so a
+    huge non-image named .jpg is never read whole)."""
+    with open(path, "rb") as handle:
+        return sniff_image(handle.read(16))

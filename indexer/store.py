@@ -64,7 +64,44 @@ FEATURES = {"cnn": ("vectors", np.float32), "color": ("colors", np.float32), "ph
 
 
 class StoreError(RuntimeError):
-    """The index cannot be opened or written; the message says what to do."""
+    """The index cannot be opened or written; the message says what to do. ``environment``: the
+    cause is the machine (disk, permissions, another writer), not the command line."""
+
+    def __init__(self, message: str, environment: bool = False):
+        super().__init__(message)
+        self.environment = environment
+
+
+# Below this much free space an I/O error while writing is taken to mean a full disk (LMDB
+# reports a full disk as a plain "Input/output error").
+_NEARLY_FULL_BYTES = 64 << 20
+
+
+def explain(exc: BaseException, where: str | Path) -> str:
+    """One line naming the cause of an environment failure (full disk, read-only or forbidden
+    folder) at ``where``, and what to do."""
+    import errno
+
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if code == errno.ENOSPC or "No space left" in text or _nearly_full(where):
+        return (f"the disk holding {where} is full: free some space and run the command again "
+                "(the index keeps everything committed before the failure)")
+    if code == errno.EROFS or "Read-only file system" in text:
+        return f"{where} is on a read-only file system: choose a writable --index folder"
+    if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
+        return f"permission denied writing {where}: choose a folder you can write to, or fix its permissions"
+    return f"cannot use index {where}: {text}"
+
+
+def _nearly_full(where: str | Path) -> bool:
+    folder = Path(where)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        return shutil.disk_usage(folder).free < _NEARLY_FULL_BYTES
+    except OSError:
+        return False
 
 
 @dataclass
@@ -131,20 +168,28 @@ class Store:
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path, writable: bool = False) -> "Store":
+    def open(cls, path: str | Path, writable: bool = False, create: bool = False) -> "Store":
         """Open an index. Writers take the folder's lock; a second writer gets StoreError.
+        Only ``create`` (the `index` command) makes a new index; every other command refuses a
+        folder that holds none.
 
         Other processes may read while one writes. Within one process, open an index once
         (LMDB allows one environment per file per process).
         """
         path = Path(path)
         lmdb_dir = path / "meta.lmdb"
-        if not writable and not (lmdb_dir / "data.mdb").exists():
-            raise StoreError(f"no index at {path}: build one with `imgsearch index FOLDER`")
+        if path.exists() and not path.is_dir():
+            raise StoreError(f"{path} is a file, not an index folder: give --index a folder")
+        if not (create and writable) and not (lmdb_dir / "data.mdb").exists():
+            raise StoreError(f"no index at {path}: build one with `imgsearch index FOLDER`, or choose "
+                             f"one with --index DIR or ${ENV_VAR}")
         lock_handle = None
         if writable:
-            path.mkdir(parents=True, exist_ok=True)
-            lock_handle = open(path / "write.lock", "a+")
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+                lock_handle = open(path / "write.lock", "a+")
+            except OSError as exc:
+                raise StoreError(explain(exc, path), environment=True) from exc
             try:
                 fcntl.flock(lock_handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -153,7 +198,7 @@ class Store:
                 lock_handle.close()
                 raise StoreError(
                     f"{path} is being written by {owner}; wait for it to finish "
-                    "(searching the index works meanwhile)"
+                    "(searching the index works meanwhile)", environment=True
                 ) from None
             lock_handle.seek(0)
             lock_handle.truncate()
@@ -163,10 +208,10 @@ class Store:
             if writable and not lmdb_dir.exists():
                 _create(lmdb_dir)
             env = _open_env(lmdb_dir, writable)
-        except lmdb.Error as exc:
+        except (lmdb.Error, OSError) as exc:
             if lock_handle:
                 lock_handle.close()
-            raise StoreError(f"cannot open index {path}: {exc}") from exc
+            raise StoreError(explain(exc, path), environment=True) from exc
         try:
             store = cls(path, env, writable, lock_handle)
         except lmdb.Error as exc:  # a sub-database added by a newer imgsearch is missing
@@ -329,6 +374,9 @@ class Writer:
         value = {"reason": reason, "size": size, "mtime_ns": mtime_ns, "at": time.time()}
         self._txn.put(_k(path), json.dumps(value).encode(), db=self._db("failures"))
         self.changed |= self._txn.delete(_k(path), db=self._db("files"))
+
+    def delete_failure(self, path: str) -> None:
+        self._txn.delete(_k(path), db=self._db("failures"))
 
     def drop_unreferenced_vectors(self) -> int:
         """Delete vectors no file refers to any more; returns how many."""

@@ -45,6 +45,7 @@ class Summary:
     moved: int = 0
     removed: int = 0
     failed: int = 0
+    still_failing: int = 0  # failed before, unchanged since: not read again
     unchanged: int = 0
     embedded: int = 0
     seconds: float = 0.0
@@ -71,8 +72,14 @@ def check_model(store: Store, spec: ModelSpec) -> None:
         )
 
 
-def _under(path: str, roots: list[str]) -> bool:
-    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+def is_under(path: str, folders: Iterable[str]) -> bool:
+    """Whether ``path`` is one of ``folders`` or inside one (plain string test on absolute paths)."""
+    return any(path == folder or path.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)
+
+
+def indexed_roots(store: Store) -> list[str]:
+    """Every folder (real path) ever indexed into this store."""
+    return list(store.get_meta("roots") or [])
 
 
 def update_index(
@@ -81,26 +88,37 @@ def update_index(
     spec: ModelSpec,
     options: IndexOptions | None = None,
     progress: Progress | None = None,
+    embedder: "embed.Embedder | None" = None,
 ) -> Summary:
-    """Index every photo under ``roots`` into ``store`` (opened writable); see module doc."""
+    """Index every photo under ``roots`` into ``store`` (opened writable); see module doc.
+
+    ``embedder`` turns decoded photos into vectors (default: ``spec``'s network on
+    ``options.device``, built only if some photo needs embedding); anything with the same
+    ``embed_loaded``/``device``/``runtime``/``decodes_jpeg`` members will do, e.g. a test fake."""
     options = options or IndexOptions()
     progress = progress or (lambda stage, done, total: None)
     check_model(store, spec)
     started = time.perf_counter()
     summary = Summary()
-    roots = [os.path.abspath(os.fspath(r)) for r in roots]
+    roots = [os.path.realpath(os.fspath(r)) for r in roots]
+    store.set_meta("roots", sorted(set(indexed_roots(store)) | {r for r in roots if os.path.isdir(r)}))
 
     found = scan.walk(roots, exclude=[store.path])
     summary.failures.extend(found.errors)
     progress("scan", len(found.files), len(found.files))
     everything = {r.path: r for r in store.records()}
-    known = {path: rec for path, rec in everything.items() if _under(path, roots)}
-    by_hash = {rec.hash: rec for rec in everything.values()}
     on_disk = {f.path for f in found.files}
+    # Files reached through a link from outside the roots count as known too.
+    known = {path: rec for path, rec in everything.items() if is_under(path, roots) or path in on_disk}
+    by_hash = {rec.hash: rec for rec in everything.values()}
     gone = {path: rec for path, rec in known.items() if path not in on_disk}
 
+    failed_before = store.failures()
     todo = [f for f in found.files if _changed(known.get(f.path), f)]
-    summary.unchanged = len(found.files) - len(todo)
+    still_failing = [f for f in todo if _failed_unchanged(failed_before.get(f.path), f)]
+    summary.still_failing = len(still_failing)
+    todo = [f for f in todo if not _failed_unchanged(failed_before.get(f.path), f)]
+    summary.unchanged = len(found.files) - len(todo) - len(still_failing)
     hashes = _hash_all(todo, progress)
 
     to_embed: list[tuple[scan.FileInfo, str]] = []
@@ -108,9 +126,10 @@ def update_index(
     with store.transaction() as writer:
         for info in todo:
             content = hashes.get(info.path)
-            if content is None:
-                writer.put_failure(info.path, "cannot read file", info.size, info.mtime_ns)
-                summary.failures.append((info.path, "cannot read file"))
+            if content is None or content.startswith("!"):
+                reason = content[1:] if content else "cannot read file"
+                writer.put_failure(info.path, reason, info.size, info.mtime_ns)
+                summary.failures.append((info.path, reason))
                 continue
             old = known.get(info.path)
             source = old if old and old.hash == content else gone_by_hash.get(content) or by_hash.get(content)
@@ -129,9 +148,12 @@ def update_index(
         for path in gone:
             writer.delete_record(path)
         summary.removed = len(gone)
+        for path in failed_before:
+            if is_under(path, roots) and path not in on_disk:
+                writer.delete_failure(path)
 
     if to_embed:
-        _embed_and_store(store, spec, options, to_embed, known, summary, progress)
+        _embed_and_store(store, spec, options, to_embed, known, summary, progress, embedder)
     else:
         summary.device = "none (nothing to embed)"
     if summary.updated or summary.moved or summary.removed or store.vector_count() > len(by_hash) + summary.embedded:
@@ -148,15 +170,23 @@ def _changed(record: Record | None, info: scan.FileInfo) -> bool:
     return record is None or record.size != info.size or record.mtime_ns != info.mtime_ns
 
 
+def _failed_unchanged(failure: dict | None, info: scan.FileInfo) -> bool:
+    """A file that failed before and has not changed since: not worth reading again."""
+    return failure is not None and failure.get("size") == info.size and failure.get("mtime_ns") == info.mtime_ns
+
+
 def _hash_all(files: list[scan.FileInfo], progress: Progress) -> dict[str, str]:
-    """Content hashes of these files (threads: hashing is I/O and releases the GIL)."""
+    """Content hashes of these files (threads: hashing is I/O and releases the GIL). A file
+    whose first bytes are no image gets "!reason" instead and is not read further."""
     result: dict[str, str] = {}
 
     def one(info: scan.FileInfo) -> tuple[str, str | None]:
         try:
+            if not scan.looks_like_image(info.path):
+                return info.path, "!not an image (unknown file header)"
             return info.path, scan.content_hash(info.path)
-        except OSError:
-            return info.path, None
+        except OSError as exc:
+            return info.path, f"!cannot read file: {exc.strerror}"
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         for done, (path, content) in enumerate(pool.map(one, files), 1):
@@ -171,8 +201,8 @@ def _copy_record(source: Record, info: scan.FileInfo, content: str) -> Record:
     return Record(info.path, info.size, info.mtime_ns, content, source.width, source.height, source.format, source.taken)
 
 
-def _embed_and_store(store, spec, options, to_embed, known, summary, progress) -> None:
-    embedder = embed.Embedder(spec, options.device)
+def _embed_and_store(store, spec, options, to_embed, known, summary, progress, embedder=None) -> None:
+    embedder = embedder or embed.Embedder(spec, options.device)
     summary.device = f"{embedder.device} ({embedder.runtime})"
     batch_size = options.batch_size or embed.DEFAULT_BATCH_SIZE[embedder.device]
     workers = options.workers if options.workers is not None else embed.default_workers()
@@ -207,9 +237,10 @@ def _embed_and_store(store, spec, options, to_embed, known, summary, progress) -
         progress("embed", done, len(paths))
 
 
-def open_for_model(path, model_id: str | None, weights: str | None, writable: bool) -> tuple[Store, ModelSpec]:
+def open_for_model(path, model_id: str | None, weights: str | None, writable: bool,
+                   create: bool = False) -> tuple[Store, ModelSpec]:
     """Open an index and resolve the model to use: the index's own unless one is named."""
-    store = Store.open(path, writable=writable)
+    store = Store.open(path, writable=writable, create=create)
     stored = store.model
     if model_id is None and stored is not None:
         spec = ModelSpec(stored["model_id"], models.Preprocessing.from_dict(stored["preprocessing"]), stored.get("weights"))

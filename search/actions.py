@@ -1,33 +1,38 @@
-"""Clean-up actions on duplicate groups, journaled and undoable, that never lose a photo.
+"""Clean-up actions on duplicate groups: planned, re-checked, journaled, undoable.
 
-Safety rules, checked when planning and again just before each file is touched:
+A group is acted on only if, when planned and again just before its first file is touched:
 
-* the keeper must exist, unchanged since it was indexed, or its whole group is left alone;
-* a duplicate that changed since it was indexed (size, mtime) is left alone;
-* files under a reference folder are never touched;
-* ``hardlink`` and ``symlink`` only replace byte-identical copies (same content hash);
-* ``delete`` needs an explicit confirmation and is the only action undo cannot revert.
+* the keeper is a regular file (not a symbolic link), unchanged since indexed, and its bytes
+  still have the indexed content hash;
+* no member is the keeper under another name (a symbolic link to it, a hard link of it, a path
+  through a linked folder): any such doubt leaves the whole group alone, with the reason.
 
-Every applied action is appended to a journal (JSON lines, one per file, written before the
-next file is touched) in ``<index>/journal/``; :func:`undo` reverts the newest journal.
+Each duplicate is then left alone if it changed since indexed, lies in a reference folder, or
+(for ``hardlink``, ``symlink`` and ``delete``) is not byte-identical to the keeper: permanent
+deletion only ever removes exact copies, so the content always survives in the keeper. After each
+file the keeper is checked again; if it is gone, the clean-up stops.
+
+Every step is written to the journal (search/journal.py) before the file is touched. Files a
+clean-up moves, trashes, deletes or replaces by a link leave the index; undo puts them back.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import time
-import urllib.parse
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 from indexer.scan import content_hash
 from indexer.store import Record, Store
+from indexer.update import indexed_roots, is_under
+from search import fileops
+from search.journal import Journal
 from search.keep import is_reference
 
 ACTIONS = ("report", "move", "trash", "hardlink", "symlink", "delete")
 LINKS = ("hardlink", "symlink")
+EXACT_ONLY = ("hardlink", "symlink", "delete")  # actions that leave no copy of a near-duplicate
 
 
 class ActionError(RuntimeError):
@@ -54,15 +59,59 @@ class Operation:
 
 def _unchanged(record: Record) -> bool:
     try:
-        stat = os.stat(record.path)
+        info = os.lstat(record.path)
     except OSError:
         return False
-    return stat.st_size == record.size and stat.st_mtime_ns == record.mtime_ns
+    return info.st_size == record.size and info.st_mtime_ns == record.mtime_ns
 
 
 def common_root(store: Store) -> str:
     paths = [r.path for r in store.records()]
     return os.path.commonpath([os.path.dirname(p) for p in paths]) if paths else "/"
+
+
+def check_move_to(store: Store, move_to: str, references: list[str] = ()) -> None:
+    """Refuse a destination whose files would come back as photos of the collection."""
+    target = os.path.realpath(move_to)
+    folders = indexed_roots(store) or [common_root(store)]
+    for folder in folders:
+        if is_under(target, [folder]):
+            raise ActionError(f"--move-to {move_to} is inside the indexed folder {folder}: the moved copies "
+                              "would be indexed again; choose a folder outside it")
+    if is_under(target, [os.path.realpath(store.path)]) or is_under(target, [os.path.realpath(r) for r in references]):
+        raise ActionError(f"--move-to {move_to} is inside the index or a reference folder; choose another folder")
+
+
+def group_problem(keeper: Record, members: list[Record], verify_bytes: bool) -> str | None:
+    """Why no file of this group may be touched (None: the group is safe to act on)."""
+    if not fileops.is_regular(keeper.path):
+        return "keeper missing or not a regular file"
+    if not _unchanged(keeper):
+        return "keeper changed since indexed"
+    if verify_bytes and content_hash(keeper.path) != keeper.hash:
+        return "keeper's bytes changed since indexed"
+    real_keeper = os.path.realpath(keeper.path)
+    for member in members:
+        if os.path.islink(member.path) or fileops.same_file(member.path, keeper.path) \
+                or os.path.realpath(member.path) == real_keeper:
+            return f"{member.path} is a link to, or another name of, the keeper"
+    return None
+
+
+def member_problem(action: str, record: Record, keeper: Record, references: list[str],
+                   target: str | None, verify_bytes: bool) -> str | None:
+    """Why this one duplicate is left alone (None: it may be acted on)."""
+    if is_reference(record.path, references):
+        return "in a reference folder"
+    if not fileops.is_regular(record.path) or not _unchanged(record):
+        return "changed since indexed"
+    if action in EXACT_ONLY and record.hash != keeper.hash:
+        return "not byte-identical to the keeper"
+    if verify_bytes and content_hash(record.path) != record.hash:
+        return "bytes changed since indexed"
+    if target and os.path.lexists(target):
+        return "destination exists"
+    return None
 
 
 def plan(groups, action: str, references: list[str] = (), move_to: str | None = None,
@@ -75,164 +124,68 @@ def plan(groups, action: str, references: list[str] = (), move_to: str | None = 
     operations = []
     for group in groups:
         keeper = group.members[0].record
-        keeper_ok = _unchanged(keeper)
-        for member in group.members[1:]:
-            record = member.record
+        members = [m.record for m in group.members[1:]]
+        doubt = group_problem(keeper, members, verify_bytes=False) if action != "report" else None
+        for record in members:
             target = os.path.join(os.path.abspath(move_to), os.path.relpath(record.path, root)) if action == "move" else None
-            skip = None
-            if not keeper_ok:
-                skip = "keeper missing or changed since indexed"
-            elif is_reference(record.path, references):
-                skip = "in a reference folder"
-            elif not _unchanged(record):
-                skip = "changed since indexed"
-            elif action in LINKS and record.hash != keeper.hash:
-                skip = "not byte-identical to the keeper"
-            elif target and os.path.lexists(target):
-                skip = "destination exists"
+            skip = doubt or (member_problem(action, record, keeper, references, target, False)
+                             if action != "report" else None)
             operations.append(Operation(action, record.path, keeper.path, target, skip))
     return operations
 
 
-def _journal_dir(store: Store) -> Path:
-    return store.path / "journal"
-
-
-def apply(store: Store, operations: list[Operation], confirm_delete: bool = False) -> Path | None:
-    """Carry out the planned operations; returns the journal written (None if nothing was done)."""
+def apply(store: Store, operations: list[Operation], confirm_delete: bool = False,
+          references: list[str] = ()) -> Path | None:
+    """Carry out the planned operations, re-checking each group and file first (see module doc).
+    Returns the journal written (None if nothing was done)."""
     todo = [op for op in operations if not op.skip and op.action != "report"]
     if not todo:
         return None
     if any(op.action == "delete" for op in todo) and not confirm_delete:
         raise ActionError("delete is permanent: confirm it with --yes (or use --trash or --move-to)")
-    folder = _journal_dir(store)
-    folder.mkdir(parents=True, exist_ok=True)
-    journal = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.jsonl"
-    with open(journal, "a", encoding="utf-8") as handle:
-        for op in todo:
-            record, keeper = store.record(op.path), store.record(op.keeper)
-            if record is None or keeper is None or not _unchanged(keeper) or not _unchanged(record):
-                op.skip = "changed since planned"
+    journal = Journal.create(store, todo[0].action)
+    try:
+        _apply_groups(store, todo, journal, references)
+    finally:
+        journal.close()
+    return journal.path
+
+
+def _apply_groups(store: Store, todo: list[Operation], journal: Journal, references: list[str]) -> None:
+    for keeper_path, ops in groupby(todo, key=lambda op: op.keeper):
+        ops = list(ops)
+        keeper = store.record(keeper_path)
+        records = [store.record(op.path) for op in ops]
+        doubt = "keeper no longer indexed" if keeper is None or None in records else \
+            group_problem(keeper, records, verify_bytes=True)
+        for op, record in zip(ops, records):
+            op.skip = doubt or member_problem(op.action, record, keeper, references, op.target, True)
+            if op.skip:
                 continue
-            entry = {**asdict(op), "record": json.loads(record.to_bytes()), "trashed": None}
-            entry["trashed"] = _do(op, keeper)
-            handle.write(json.dumps(entry) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-            _update_index(store, op, record)
-    return journal
+            journal.begin(op, record, fileops.first_missing_folder(op.target) if op.target else None)
+            trashed = _do(op, keeper, record)
+            journal.done(op, trashed)
+            with store.transaction() as writer:
+                writer.delete_record(op.path)  # moved out is out; a link is not a separate photo
+            if not fileops.is_regular(keeper.path):
+                raise ActionError(f"keeper {keeper.path} disappeared during the clean-up; stopped "
+                                  f"(`imgsearch undo` reverts what was done)")
 
 
-def _do(op: Operation, keeper: Record) -> str | None:
+def _do(op: Operation, keeper: Record, record: Record) -> str | None:
+    """Carry out one operation; returns where the trash put the file, for trash."""
     if op.action == "move":
-        os.makedirs(os.path.dirname(op.target), exist_ok=True)
-        shutil.move(op.path, op.target)
+        fileops.move(op.path, op.target, record.hash)
     elif op.action == "trash":
         from send2trash import send2trash
 
+        from search.journal import find_in_trash
+
         send2trash(op.path)
-        return _find_in_trash(op.path)
+        return find_in_trash(op.path)
     elif op.action == "delete":
         os.remove(op.path)
     elif op.action in LINKS:
-        if content_hash(op.path) != keeper.hash:  # recheck the bytes before replacing them
-            raise ActionError(f"{op.path} is no longer identical to {keeper.path}")
-        tmp = op.path + ".imgsearch-tmp"
-        (os.link if op.action == "hardlink" else os.symlink)(keeper.path, tmp)
-        os.replace(tmp, op.path)
+        fileops.replace_with_link(keeper.path, op.path, op.action)
     return None
 
-
-def _update_index(store: Store, op: Operation, record: Record) -> None:
-    with store.transaction() as writer:
-        writer.delete_record(op.path)
-        if op.action == "move":
-            writer.put_record(Record(**{**asdict(record), "path": op.target}))
-        elif op.action in LINKS:
-            stat = os.stat(op.path)
-            writer.put_record(Record(**{**asdict(record), "mtime_ns": stat.st_mtime_ns}))
-
-
-def _trash_dirs(path: str) -> list[Path]:
-    home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "Trash"
-    top = Path(path).resolve().parent
-    while not os.path.ismount(top) and top != top.parent:
-        top = top.parent
-    uid = os.getuid()
-    return [home, top / f".Trash-{uid}", top / ".Trash" / str(uid)]
-
-
-def _find_in_trash(path: str) -> str | None:
-    """Where the freedesktop trash put the file (its .trashinfo records the original path)."""
-    wanted = urllib.parse.quote(path, safe="/")
-    best = None
-    for trash in _trash_dirs(path):
-        for info in (trash / "info").glob("*.trashinfo"):
-            text = info.read_text(errors="replace")
-            if f"Path={wanted}\n" in text or f"Path={path}\n" in text:
-                stamp = info.stat().st_mtime
-                if best is None or stamp > best[0]:
-                    best = (stamp, str(trash / "files" / info.name[: -len(".trashinfo")]))
-    return best[1] if best else None
-
-
-@dataclass
-class UndoReport:
-    journal: Path | None
-    restored: int
-    problems: list[str]
-
-
-def undo(store: Store) -> UndoReport:
-    """Revert the newest journal that has not been undone yet."""
-    folder = _journal_dir(store)
-    journals = sorted(folder.glob("*.jsonl")) if folder.exists() else []
-    if not journals:
-        return UndoReport(None, 0, ["nothing to undo"])
-    journal = journals[-1]
-    entries = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines() if line.strip()]
-    restored, problems = 0, []
-    for entry in reversed(entries):
-        record = Record(path=entry["path"], **entry["record"])
-        try:
-            problem = _revert(entry, record)
-        except OSError as exc:
-            problem = f"{entry['path']}: {exc}"
-        if problem:
-            problems.append(problem)
-            continue
-        restored += 1
-        with store.transaction() as writer:
-            if entry["action"] == "move":
-                writer.delete_record(entry["target"])
-            stat = os.stat(record.path)
-            writer.put_record(Record(**{**asdict(record), "mtime_ns": stat.st_mtime_ns}))
-    journal.rename(journal.with_suffix(".undone"))
-    return UndoReport(journal, restored, problems)
-
-
-def _revert(entry: dict, record: Record) -> str | None:
-    path, action = entry["path"], entry["action"]
-    if action == "delete":
-        return f"{path}: was deleted permanently; cannot be restored"
-    if action in LINKS:
-        source = entry["keeper"]
-        tmp = path + ".imgsearch-tmp"
-        shutil.copyfile(source, tmp)
-        if content_hash(tmp) != record.hash:
-            os.remove(tmp)
-            return f"{path}: keeper {source} changed; cannot rebuild the copy"
-        os.replace(tmp, path)
-        os.utime(path, ns=(record.mtime_ns, record.mtime_ns))
-        return None
-    if os.path.lexists(path):
-        return f"{path}: a file is there again; left both in place"
-    source = entry["target"] if action == "move" else entry["trashed"]
-    if not source or not os.path.exists(source):
-        return f"{path}: cannot find it in {'the destination' if action == 'move' else 'the trash'}; restore it by hand"
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    shutil.move(source, path)
-    if action == "trash":
-        info = Path(source).parent.parent / "info" / (Path(source).name + ".trashinfo")
-        info.unlink(missing_ok=True)
-    return None

@@ -25,12 +25,14 @@ def run(index: Path, options: dedupe.DedupeOptions, action: str = "report", move
         apply: bool = False, confirm_delete: bool = False) -> CleanupOutcome:
     """Find groups and plan ``action``; carry it out only with ``apply`` (dry run otherwise)."""
     with Store.open(index, writable=apply and action != "report") as store:
+        if move_to:
+            actions.check_move_to(store, move_to, options.references)
         result = dedupe.find_groups(store, options)
         root = actions.common_root(store) if action == "move" else "/"
         operations = actions.plan(result.groups, action, options.references, move_to, root)
         journal = None
         if apply and action != "report":
-            journal = actions.apply(store, operations, confirm_delete)
+            journal = actions.apply(store, operations, confirm_delete, options.references)
     return CleanupOutcome(result, operations, journal, apply and action != "report")
 
 

@@ -104,7 +104,8 @@ def kmeans(vectors: np.ndarray, k: int, seed: int = 0, restarts: int = 5, dims: 
     for attempt in range(restarts):
         init, _ = kmeans_plusplus(seeding, k, random_state=seed + attempt)
         model = faiss.Kmeans(data.shape[1], k, niter=niter, seed=seed + attempt, spherical=True, verbose=False,
-                             gpu=faiss.get_num_gpus() > 0, max_points_per_centroid=1 << 20)
+                             gpu=faiss.get_num_gpus() > 0, max_points_per_centroid=1 << 20,
+                             min_points_per_centroid=1)  # small collections are normal: no warning
         model.train(data, init_centroids=np.ascontiguousarray(init, dtype=np.float32))
         if best is None or model.obj[-1] > best.obj[-1]:  # spherical: objective is total similarity
             best = model

@@ -61,6 +61,10 @@ def run(index: Path, options: ClusterOptions, features: str = "cnn", k_plot: str
     """Cluster the index's photos and save the assignment in the index."""
     with Store.open(index) as store:
         paths, vectors = load_vectors(store, features)
+    if len(paths) < 2:
+        raise ValueError(f"clustering needs at least 2 photos; the index holds {len(paths)}")
+    if options.k is not None and options.k > len(paths):
+        raise ValueError(f"--k {options.k} asks for more clusters than the {len(paths)} photos in the index")
     choice = None
     if options.k is None and options.method in ("kmeans", "agglomerative"):
         data = vectors if options.method == "kmeans" else clustering.reduce(vectors, options.pca_dims, options.seed)

@@ -64,6 +64,9 @@ def print_summary(summary, index_path: Path) -> None:
         console.print(f"[yellow]skipped[/] {path}: {reason}", markup=True, highlight=False)
     if len(summary.failures) > 20:
         console.print(f"... and {len(summary.failures) - 20} more: imgsearch info --failures")
+    if summary.still_failing:
+        console.print(f"{summary.still_failing:,} file(s) that failed before are unchanged and were not read "
+                      "again (imgsearch info --failures)")
 
 
 def print_matches(matches) -> None:

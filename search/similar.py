@@ -37,7 +37,9 @@ def query_vector(store: Store, spec: ModelSpec, files: list[str], device: str = 
         raise QueryError("no query file given")
     vectors, to_embed = [], []
     for name in files:
-        path = os.path.abspath(name)
+        path = os.path.realpath(name)
+        if os.path.isdir(path):
+            raise QueryError(f"{name} is a folder: give one or more photo files as the query")
         if not os.path.isfile(path):
             raise QueryError(f"query file not found: {name}")
         record = store.record(path)
@@ -92,4 +94,4 @@ def similar(store: Store, spec: ModelSpec, files: list[str], k: int = 10, min_sc
     """Photos most similar to ``files`` (the query files themselves are left out)."""
     _require_photos(store)  # before embedding a query for nothing
     vector = query_vector(store, spec, files, device, features)
-    return search(store, vector, k, min_score, {os.path.abspath(f) for f in files}, features)
+    return search(store, vector, k, min_score, {os.path.realpath(f) for f in files}, features)

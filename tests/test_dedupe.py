@@ -17,7 +17,7 @@ def build(tmp_path, files):
     for name, image in files.items():
         image.save(folder / name, quality=90)
     index = tmp_path / "idx"
-    with Store.open(index, writable=True) as store:
+    with Store.open(index, writable=True, create=True) as store:
         update_index(store, [folder], models.resolve(), IndexOptions("cpu", 16, 0))
     return folder, index
 
@@ -47,7 +47,7 @@ def library(tmp_path_factory):
         files[f"other_{seed}.jpg"] = draw_photo(seed, (400, 300))
     folder, index = build(tmp, files)
     (folder / "a_copy.jpg").write_bytes((folder / "a.jpg").read_bytes())  # byte-identical
-    with Store.open(index, writable=True) as store:
+    with Store.open(index, writable=True, create=True) as store:
         update_index(store, [folder], models.resolve(), IndexOptions("cpu", 16, 0))
     return index
 
@@ -80,12 +80,12 @@ def test_max_group_size_splits_large_groups(library):
 
 
 def test_ignored_pairs_never_come_back(library):
-    with Store.open(library, writable=True) as store:
+    with Store.open(library, writable=True, create=True) as store:
         folder = store.record(next(r.path for r in store.records() if r.path.endswith("b.jpg"))).path.rsplit("/", 1)[0]
         assert dedupe.add_ignored(store, [f"{folder}/b.jpg", f"{folder}/b_bright.jpg"]) == 1
     groups, _ = grouped(library)
     assert ["b.jpg", "b_bright.jpg"] not in groups
-    with Store.open(library, writable=True) as store:
+    with Store.open(library, writable=True, create=True) as store:
         store.set_extra("ignored_pairs", [])
 
 

@@ -46,7 +46,7 @@ def index(tmp_path_factory):
     family(root / "photos" / "red_discs", (200, 20, 20), "disc", 10, 1)
     family(root / "photos" / "blue_squares", (20, 20, 200), "square", 10, 2)
     family(root / "photos" / "green_stripes", (20, 160, 20), "stripes", 10, 3)
-    with Store.open(root / "idx", writable=True) as store:
+    with Store.open(root / "idx", writable=True, create=True) as store:
         update_index(store, [root / "photos"], models.resolve(), IndexOptions("cpu", 16, 0))
     return root / "idx"
 

@@ -12,7 +12,7 @@ from conftest import needs_shared
 
 
 def build(index, folder):
-    with Store.open(index, writable=True) as store:
+    with Store.open(index, writable=True, create=True) as store:
         return update_index(store, [folder], models.resolve(), IndexOptions(device="cpu"))
 
 

@@ -12,7 +12,7 @@ from conftest import draw_photo
 
 @pytest.fixture
 def index(tmp_path, photos):
-    with Store.open(tmp_path / "idx", writable=True) as store:
+    with Store.open(tmp_path / "idx", writable=True, create=True) as store:
         update_index(store, [photos], models.resolve(), IndexOptions("cpu", 8, 0))
     return tmp_path / "idx"
 
@@ -57,7 +57,7 @@ def test_unreadable_or_missing_query_is_a_clear_error(index, tmp_path):
 
 
 def test_empty_index_is_a_clear_error(tmp_path, photos):
-    Store.open(tmp_path / "empty", writable=True).close()
+    Store.open(tmp_path / "empty", writable=True, create=True).close()
     with Store.open(tmp_path / "empty") as store:
         with pytest.raises(QueryError, match="empty"):
             similar(store, models.resolve(), [str(photos / "a" / "photo_0000.jpg")])

@@ -19,7 +19,7 @@ def _record(path, content="h1"):
 
 
 def test_records_and_vectors_round_trip(tmp_path):
-    with Store.open(tmp_path / "idx", writable=True) as store:
+    with Store.open(tmp_path / "idx", writable=True, create=True) as store:
         with store.transaction() as w:
             w.put_record(_record("/p/a.jpg"))
             w.put_features("h1", cnn=np.arange(4, dtype=np.float32))
@@ -30,7 +30,7 @@ def test_records_and_vectors_round_trip(tmp_path):
 
 
 def test_failed_transaction_leaves_nothing(tmp_path):
-    with Store.open(tmp_path / "idx", writable=True) as store:
+    with Store.open(tmp_path / "idx", writable=True, create=True) as store:
         with pytest.raises(RuntimeError):
             with store.transaction() as w:
                 w.put_record(_record("/p/a.jpg"))
@@ -45,14 +45,14 @@ def _in_another_process(code: str, index) -> subprocess.CompletedProcess:
 
 def test_second_writer_is_refused_while_readers_work(tmp_path):
     index = tmp_path / "idx"
-    with Store.open(index, writable=True) as writer:
+    with Store.open(index, writable=True, create=True) as writer:
         with writer.transaction() as w:
             w.put_record(_record("/p/a.jpg"))
-        second = _in_another_process("Store.open(idx, writable=True)", index)
+        second = _in_another_process("Store.open(idx, writable=True, create=True)", index)
         assert "being written by imgsearch (pid" in second.stderr
         reader = _in_another_process("print(Store.open(idx).count())", index)
         assert reader.stdout.strip() == "1", reader.stderr
-    assert _in_another_process("Store.open(idx, writable=True).close()", index).returncode == 0
+    assert _in_another_process("Store.open(idx, writable=True, create=True).close()", index).returncode == 0
 
 
 def test_missing_index_has_a_helpful_error(tmp_path):
@@ -61,14 +61,14 @@ def test_missing_index_has_a_helpful_error(tmp_path):
 
 
 def test_newer_schema_is_refused(tmp_path):
-    with Store.open(tmp_path / "idx", writable=True) as store:
+    with Store.open(tmp_path / "idx", writable=True, create=True) as store:
         store.set_meta("schema_version", 99)
     with pytest.raises(StoreError, match="newer"):
         Store.open(tmp_path / "idx")
 
 
 def test_unreferenced_vectors_are_dropped(tmp_path):
-    with Store.open(tmp_path / "idx", writable=True) as store:
+    with Store.open(tmp_path / "idx", writable=True, create=True) as store:
         with store.transaction() as w:
             w.put_record(_record("/p/a.jpg", "keep"))
             w.put_features("keep", cnn=np.ones(4, np.float32))
@@ -79,7 +79,7 @@ def test_unreferenced_vectors_are_dropped(tmp_path):
 
 
 def test_faiss_file_is_rebuilt_when_stale(tmp_path):
-    with Store.open(tmp_path / "idx", writable=True) as store:
+    with Store.open(tmp_path / "idx", writable=True, create=True) as store:
         store.set_meta("model", {"model_id": "x", "dims": 4})
         with store.transaction() as w:
             w.put_record(_record("/p/a.jpg", "a"))
@@ -99,7 +99,7 @@ def test_faiss_file_is_rebuilt_when_stale(tmp_path):
 
 def test_default_location_is_found_from_a_subfolder(tmp_path, monkeypatch):
     monkeypatch.delenv("IMGSEARCH_INDEX", raising=False)
-    Store.open(tmp_path / "indexes" / "default", writable=True).close()
+    Store.open(tmp_path / "indexes" / "default", writable=True, create=True).close()
     (tmp_path / "deep" / "er").mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "deep" / "er")
     assert default_location() == tmp_path / "indexes" / "default"

@@ -14,7 +14,7 @@ OPTIONS = IndexOptions(device="cpu", batch_size=4, workers=0)
 
 
 def run(index, folder, **kwargs):
-    with Store.open(index, writable=True) as store:
+    with Store.open(index, writable=True, create=True) as store:
         return update_index(store, [folder], models.resolve(), OPTIONS, **kwargs)
 
 
@@ -77,7 +77,7 @@ def test_other_roots_are_left_alone(tmp_path):
 
 def test_index_refuses_another_model(tmp_path, photos):
     run(tmp_path / "idx", photos)
-    with Store.open(tmp_path / "idx", writable=True) as store:
+    with Store.open(tmp_path / "idx", writable=True, create=True) as store:
         with pytest.raises(StoreError, match="--rebuild"):
             update_index(store, [photos], models.resolve("efficientnet-lite1"), OPTIONS)
 
@@ -90,7 +90,7 @@ def test_progress_reports_every_stage(tmp_path, photos):
 
 def test_worker_processes_give_the_same_vectors(tmp_path, photos):
     run(tmp_path / "serial", photos)
-    with Store.open(tmp_path / "parallel", writable=True) as store:
+    with Store.open(tmp_path / "parallel", writable=True, create=True) as store:
         update_index(store, [photos], models.resolve(), IndexOptions("cpu", 5, 2))
     with Store.open(tmp_path / "serial") as a, Store.open(tmp_path / "parallel") as b:
         pa, va = a.all_vectors()

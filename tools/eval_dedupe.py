@@ -61,7 +61,7 @@ def run_imgsearch(bench: Path, preset: str, workdir: Path) -> tuple[set, float, 
     from search import dedupe
 
     started = time.perf_counter()
-    with Store.open(workdir / "idx", writable=True) as store:
+    with Store.open(workdir / "idx", writable=True, create=True) as store:
         update_index(store, [bench / "photos"], models.resolve(), IndexOptions(device="cpu"))
         indexed = time.perf_counter()
         result = dedupe.find_groups(store, dedupe.DedupeOptions(preset=preset))
