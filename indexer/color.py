@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from imgsearch_cnn.indexer.vector_index import l2_normalise
+
 BINS = (8, 12, 3)
 DIMS = BINS[0] * BINS[1] * BINS[2]
 
@@ -21,4 +23,4 @@ def hsv_histogram(pixels: np.ndarray) -> np.ndarray:
     flat = (index[0] * BINS[1] + index[1]) * BINS[2] + index[2]
     counts = np.bincount(flat.ravel(), minlength=DIMS).astype(np.float32)
     root = np.sqrt(counts / max(counts.sum(), 1.0))
-    return root / max(float(np.linalg.norm(root)), 1e-12)
+    return l2_normalise(root)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from indexer.models import Preprocessing
+from imgsearch_cnn.indexer.models import Preprocessing
 
 # Refuse images above this many pixels (PIL's own default guard is 89 Mpx, too low for
 # modern panoramas; 50,000 x 5,000 still fits while a crafted 64k x 64k bomb does not).
@@ -145,12 +145,13 @@ def open_image(path: str | Path, draft_size: int | None = None) -> Decoded:
 def read_header(path: str | Path) -> Decoded:
     """Size (upright), format and capture time from the header alone; ``image`` is None."""
     try:
-        with warnings.catch_warnings(), Image.open(path) as image:
-            _quiet_exif_warnings()
-            width, height = image.size
-            if _orientation(image) in (5, 6, 7, 8):
-                width, height = height, width
-            return Decoded(None, width, height, image.format or "unknown", _capture_time(image))
+        with warnings.catch_warnings():
+            _quiet_exif_warnings()  # before opening: Pillow reads a JPEG's EXIF block on open
+            with Image.open(path) as image:
+                width, height = image.size
+                if _orientation(image) in (5, 6, 7, 8):
+                    width, height = height, width
+                return Decoded(None, width, height, image.format or "unknown", _capture_time(image))
     except (OSError, SyntaxError, ValueError) as exc:
         raise DecodeError(f"cannot read header: {exc}") from exc
 

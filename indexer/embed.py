@@ -16,11 +16,12 @@ from typing import Iterable, Iterator
 import numpy as np
 from PIL import Image
 
-from indexer import models
-from indexer.color import hsv_histogram
-from indexer.phash import phashes
-from indexer.decode import DecodeError, open_image, prepare, read_header
-from indexer.models import ModelSpec, Preprocessing
+from imgsearch_cnn.indexer import models
+from imgsearch_cnn.indexer.color import hsv_histogram
+from imgsearch_cnn.indexer.phash import phashes
+from imgsearch_cnn.indexer.decode import DecodeError, open_image, prepare, read_header
+from imgsearch_cnn.indexer.models import ModelSpec, Preprocessing
+from imgsearch_cnn.indexer.vector_index import l2_normalise
 
 # Defaults per device; both are command-line options (--batch-size, --workers).
 DEFAULT_BATCH_SIZE = {"cpu": 32, "cuda": 256}
@@ -171,7 +172,7 @@ class Embedder:
             item.jpeg = None
         if not good:
             return [], np.zeros((0, 0), np.float32)
-        return good, _l2(self.embed_tensor(torch.stack(tensors)))
+        return good, l2_normalise(self.embed_tensor(torch.stack(tensors)))
 
     def _normalise(self, pixels: np.ndarray) -> np.ndarray:
         batch = pixels.transpose(0, 3, 1, 2).astype(np.float32)
@@ -183,7 +184,7 @@ class Embedder:
             features = self._session.run(None, {"images": self._normalise(pixels)})[0]
         else:
             features = self.embed_tensor(_to_tensor(pixels, self.device))
-        return _l2(features)
+        return l2_normalise(features)
 
     def embed_tensor(self, batch) -> np.ndarray:
         """(N, 3, size, size) uint8 torch tensor already on the device -> features (torch path)."""
@@ -228,12 +229,6 @@ def _to_tensor(pixels: np.ndarray, device: str):
     import torch
 
     return torch.from_numpy(pixels).to(device, non_blocking=True).permute(0, 3, 1, 2)
-
-
-def _l2(features: np.ndarray) -> np.ndarray:
-    features = np.asarray(features, dtype=np.float32)
-    norms = np.linalg.norm(features, axis=1, keepdims=True)
-    return features / np.maximum(norms, 1e-12)
 
 
 def _has_onnxruntime() -> bool:

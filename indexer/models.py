@@ -90,6 +90,7 @@ def resolve(model_id: str = DEFAULT_MODEL, weights: str | None = None) -> ModelS
 
 def build(spec: ModelSpec):
     """Build the torch feature extractor (eval mode, classifier removed) for a spec."""
+    resolve(spec.model_id, spec.weights)  # an unknown id (an index made by a test fake...) -> ModelError
     if spec.model_id in _LITE_SIZES:
         return _build_lite(spec)
     if spec.model_id.startswith("timm:"):

@@ -127,6 +127,11 @@ def _walk_dir(top: str, seen: set, excluded: set, errors: list, by_inode: dict) 
                 errors.append((entry.path, f"cannot read: {exc.strerror}"))
 
 
+def is_under(path: str, folders: Iterable[str]) -> bool:
+    """Whether ``path`` is one of ``folders`` or inside one (string test on absolute paths)."""
+    return any(path == folder or path.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)
+
+
 def content_hash(path: str) -> str:
     """BLAKE2b-128 of the file's bytes: identifies moved files and exact duplicates."""
     digest = hashlib.blake2b(digest_size=16)

@@ -1,23 +1,18 @@
-"""The on-disk index: LMDB holds the truth, FAISS is derived from it and rebuilt when stale.
+"""The LMDB environment of an index: the truth about every photo; one writer, many readers.
 
-Layout of an index folder::
+Sub-databases::
 
-    meta.lmdb/        LMDB environment with sub-databases
-        meta          schema version, model (id, weights, preprocessing, dims), generation
-        files         path -> record (size, mtime_ns, hash, width, height, format, taken)
-        vectors       content hash -> float32 vector (files with equal content share one)
-        colors        content hash -> float32 HSV colour histogram (indexer/color.py)
-        phash         content hash -> 8 uint64 perceptual hashes (indexer/phash.py)
-        failures      path -> why it could not be read (retried on the next run)
-        extra         free-form per-feature data (clusters, ignore lists, journals...)
-    vectors.faiss     FAISS inner-product index over every file, in ``paths`` order
-    vectors.json      {"generation": N, "paths": [...]} for vectors.faiss
-    vectors.generation  the generation vectors.faiss was built at (written last; cheap to check)
-    write.lock        held (flock) by the one process allowed to write
+    meta          schema version, model (id, weights, preprocessing, dims), generation, roots
+    files         real path -> record (size, mtime_ns, hash, width, height, format, taken)
+    vectors       content hash -> float32 vector (files with equal content share one)
+    colors        content hash -> float32 HSV colour histogram (indexer/color.py)
+    phash         content hash -> 8 uint64 perceptual hashes (indexer/phash.py)
+    failures      path -> why it could not be read, with its size and mtime then
+    extra         free-form per-feature data (clusters, ignore lists...)
 
-Every LMDB write is one transaction, so a crash leaves the last committed state. The generation
-counter increases with every change to ``files``; a FAISS file whose generation differs is stale
-and is rebuilt from LMDB.
+Every write is one transaction, so a crash leaves the last committed state. The generation
+counter increases with every change to ``files``; the FAISS file (indexer/vector_index.py) built
+at another generation is stale and rebuilt. File names in the folder: indexer/layout.py.
 """
 
 from __future__ import annotations
@@ -28,35 +23,19 @@ import os
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
 import lmdb
 import numpy as np
 
+from imgsearch_cnn.indexer import layout
+from imgsearch_cnn.indexer.errors import explain
+from imgsearch_cnn.indexer.record import Record
+
 SCHEMA_VERSION = 1
 _MAP_SIZE = 1 << 40  # address space only: LMDB's file grows as data is written
 _DBS = ("meta", "files", "vectors", "colors", "phash", "failures", "extra")
-
-
-ENV_VAR = "IMGSEARCH_INDEX"
-DEFAULT_NAME = Path("indexes") / "default"
-
-
-def default_location() -> Path:
-    """Where commands look for the index when no --index is given.
-
-    ``$IMGSEARCH_INDEX`` if set; else the nearest ``indexes/default`` holding an index in the
-    current folder or one of its parents (as git finds its repository); else ``./indexes/default``.
-    """
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR])
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / DEFAULT_NAME / "meta.lmdb").is_dir():
-            return folder / DEFAULT_NAME
-    return here / DEFAULT_NAME
 
 
 # Per-content features: name -> (sub-database, element type).
@@ -70,61 +49,6 @@ class StoreError(RuntimeError):
     def __init__(self, message: str, environment: bool = False):
         super().__init__(message)
         self.environment = environment
-
-
-# Below this much free space an I/O error while writing is taken to mean a full disk (LMDB
-# reports a full disk as a plain "Input/output error").
-_NEARLY_FULL_BYTES = 64 << 20
-
-
-def explain(exc: BaseException, where: str | Path) -> str:
-    """One line naming the cause of an environment failure (full disk, read-only or forbidden
-    folder) at ``where``, and what to do."""
-    import errno
-
-    code = getattr(exc, "errno", None)
-    text = str(exc)
-    if code == errno.ENOSPC or "No space left" in text or _nearly_full(where):
-        return (f"the disk holding {where} is full: free some space and run the command again "
-                "(the index keeps everything committed before the failure)")
-    if code == errno.EROFS or "Read-only file system" in text:
-        return f"{where} is on a read-only file system: choose a writable --index folder"
-    if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
-        return f"permission denied writing {where}: choose a folder you can write to, or fix its permissions"
-    return f"cannot use index {where}: {text}"
-
-
-def _nearly_full(where: str | Path) -> bool:
-    folder = Path(where)
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    try:
-        return shutil.disk_usage(folder).free < _NEARLY_FULL_BYTES
-    except OSError:
-        return False
-
-
-@dataclass
-class Record:
-    """What the index knows about one photo."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    hash: str
-    width: int
-    height: int
-    format: str
-    taken: str | None = None
-
-    def to_bytes(self) -> bytes:
-        data = asdict(self)
-        del data["path"]
-        return json.dumps(data, separators=(",", ":")).encode()
-
-    @classmethod
-    def from_bytes(cls, path: str, raw: bytes) -> "Record":
-        return cls(path=path, **json.loads(raw))
 
 
 def _k(text: str) -> bytes:
@@ -177,17 +101,17 @@ class Store:
         (LMDB allows one environment per file per process).
         """
         path = Path(path)
-        lmdb_dir = path / "meta.lmdb"
+        lmdb_dir = path / layout.LMDB
         if path.exists() and not path.is_dir():
             raise StoreError(f"{path} is a file, not an index folder: give --index a folder")
         if not (create and writable) and not (lmdb_dir / "data.mdb").exists():
-            raise StoreError(f"no index at {path}: build one with `imgsearch index FOLDER`, or choose "
-                             f"one with --index DIR or ${ENV_VAR}")
+            raise StoreError(f"no index at {path}: build one with `imgsearch index FOLDER`, or "
+                             f"{layout.HOW_TO_CHOOSE}")
         lock_handle = None
         if writable:
             try:
                 path.mkdir(parents=True, exist_ok=True)
-                lock_handle = open(path / "write.lock", "a+")
+                lock_handle = open(path / layout.LOCK, "a+")
             except OSError as exc:
                 raise StoreError(explain(exc, path), environment=True) from exc
             try:
@@ -268,6 +192,10 @@ class Store:
         """{"model_id", "weights", "preprocessing", "dims"} or None for an empty index."""
         return self.get_meta("model")
 
+    def roots(self) -> list[str]:
+        """Every folder (real path) ever indexed into this store."""
+        return list(self.get_meta("roots") or [])
+
     @property
     def generation(self) -> int:
         return self.get_meta("generation") or 0
@@ -344,6 +272,16 @@ class Store:
 
     def size_on_disk(self) -> int:
         return sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+
+    def facts(self) -> dict:
+        """What `imgsearch info` reports."""
+        model = self.model or {}
+        return {
+            "index": str(self.path), "photos": self.count(), "model": model.get("model_id"),
+            "dims": model.get("dims"), "preprocessing": model.get("preprocessing"),
+            "size_on_disk_bytes": self.size_on_disk(), "schema_version": self.get_meta("schema_version"),
+            "failures": len(self.failures()),
+        }
 
 
 class Writer:

@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from indexer import embed, faiss_index, models, scan
-from indexer.models import ModelSpec
-from indexer.store import Record, Store, StoreError
+from imgsearch_cnn.indexer import embed, models, scan, vector_index
+from imgsearch_cnn.indexer.models import ModelSpec
+from imgsearch_cnn.indexer.store import Record, Store, StoreError
 
 # progress(stage, done, total): stage is "scan", "hash" or "embed"
 Progress = Callable[[str, int, int], None]
@@ -72,16 +72,6 @@ def check_model(store: Store, spec: ModelSpec) -> None:
         )
 
 
-def is_under(path: str, folders: Iterable[str]) -> bool:
-    """Whether ``path`` is one of ``folders`` or inside one (plain string test on absolute paths)."""
-    return any(path == folder or path.startswith(folder.rstrip(os.sep) + os.sep) for folder in folders)
-
-
-def indexed_roots(store: Store) -> list[str]:
-    """Every folder (real path) ever indexed into this store."""
-    return list(store.get_meta("roots") or [])
-
-
 def update_index(
     store: Store,
     roots: Iterable[str],
@@ -101,7 +91,7 @@ def update_index(
     started = time.perf_counter()
     summary = Summary()
     roots = [os.path.realpath(os.fspath(r)) for r in roots]
-    store.set_meta("roots", sorted(set(indexed_roots(store)) | {r for r in roots if os.path.isdir(r)}))
+    store.set_meta("roots", sorted(set(store.roots()) | {r for r in roots if os.path.isdir(r)}))
 
     found = scan.walk(roots, exclude=[store.path])
     summary.failures.extend(found.errors)
@@ -109,7 +99,7 @@ def update_index(
     everything = {r.path: r for r in store.records()}
     on_disk = {f.path for f in found.files}
     # Files reached through a link from outside the roots count as known too.
-    known = {path: rec for path, rec in everything.items() if is_under(path, roots) or path in on_disk}
+    known = {path: rec for path, rec in everything.items() if scan.is_under(path, roots) or path in on_disk}
     by_hash = {rec.hash: rec for rec in everything.values()}
     gone = {path: rec for path, rec in known.items() if path not in on_disk}
 
@@ -149,25 +139,23 @@ def update_index(
             writer.delete_record(path)
         summary.removed = len(gone)
         for path in failed_before:
-            if is_under(path, roots) and path not in on_disk:
+            if scan.is_under(path, roots) and path not in on_disk:
                 writer.delete_failure(path)
 
     if to_embed:
         _embed_and_store(store, spec, options, to_embed, known, summary, progress, embedder)
-    else:
-        summary.device = "none (nothing to embed)"
     if summary.updated or summary.moved or summary.removed or store.vector_count() > len(by_hash) + summary.embedded:
         with store.transaction() as writer:
             writer.drop_unreferenced_vectors()
-    if not faiss_index.is_current(store):
-        faiss_index.load(store)  # rebuilds and saves the FAISS file
+    if not vector_index.is_current(store):
+        vector_index.load(store)  # rebuilds and saves the FAISS file
     summary.failed = len(summary.failures)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def _changed(record: Record | None, info: scan.FileInfo) -> bool:
-    return record is None or record.size != info.size or record.mtime_ns != info.mtime_ns
+    return record is None or not record.matches(info.size, info.mtime_ns)
 
 
 def _failed_unchanged(failure: dict | None, info: scan.FileInfo) -> bool:

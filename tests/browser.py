@@ -47,3 +47,14 @@ def loaded_images(tab) -> tuple[int, int]:
     tab.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=15_000)
     return tab.evaluate("() => { const imgs = [...document.images];"
                         " return [imgs.filter(i => i.complete && i.naturalWidth > 0).length, imgs.length]; }")
+
+
+def assert_screenshot_shows_photos(tab, path) -> None:
+    """Save a screenshot and check it is not blank: many colours, not one flat background."""
+    import numpy as np
+    from PIL import Image
+
+    tab.screenshot(path=str(path))
+    pixels = np.asarray(Image.open(path).convert("RGB"))
+    colours = len(np.unique(pixels.reshape(-1, 3)[::7], axis=0))
+    assert pixels.std() > 20 and colours > 500, (pixels.std(), colours)

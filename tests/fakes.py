@@ -1,17 +1,19 @@
 """A small deterministic stand-in for the CNN, so the whole pipeline runs in milliseconds.
 
-Its vector is the photo's 16 x 16 grey thumbnail, centred and L2-normalised: copies and resized
-copies of one drawing land close together, different drawings far apart, as with the real
-network on these synthetic photos."""
+Its vector is the photo's 8 x 8 colour thumbnail, centred on its mean brightness and
+L2-normalised: copies and resized copies of one drawing land close together, different drawings
+and differently coloured scenes far apart, as with the real network on these synthetic photos."""
 
 from __future__ import annotations
 
 import numpy as np
 from PIL import Image
 
-from indexer import models
+from imgsearch_cnn.indexer.models import ModelSpec, Preprocessing
 
-DIMS = 256
+DIMS = 8 * 8 * 3
+# What an index built by the fake records as its model: small input, so decoding is quick too.
+FAKE_SPEC = ModelSpec("fake-colour-8x8", Preprocessing(64, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)))
 
 
 class FakeEmbedder:
@@ -27,16 +29,16 @@ class FakeEmbedder:
 
     @staticmethod
     def vector(pixels: np.ndarray) -> np.ndarray:
-        grey = np.asarray(Image.fromarray(pixels).convert("L").resize((16, 16), Image.Resampling.BOX), np.float32)
-        centred = grey.ravel() - grey.mean()
+        small = np.asarray(Image.fromarray(pixels).resize((8, 8), Image.Resampling.BOX), np.float32)
+        centred = small.ravel() - small.mean()
         return (centred / max(float(np.linalg.norm(centred)), 1e-6)).astype(np.float32)
 
 
-def fake_index(index, folders, spec=None):
+def fake_index(index, folders, spec: ModelSpec | None = None):
     """Index ``folders`` into ``index`` with the fake embedder; returns the run's summary."""
-    from indexer.store import Store
-    from indexer.update import IndexOptions, update_index
+    from imgsearch_cnn.indexer.store import Store
+    from imgsearch_cnn.indexer.update import IndexOptions, update_index
 
     with Store.open(index, writable=True, create=True) as store:
-        return update_index(store, [str(f) for f in folders], spec or models.resolve(),
-                            IndexOptions("cpu", 16, 0), embedder=FakeEmbedder())
+        return update_index(store, [str(f) for f in folders], spec or FAKE_SPEC, IndexOptions("cpu", 16, 0),
+                            embedder=FakeEmbedder())

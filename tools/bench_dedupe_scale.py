@@ -20,10 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from indexer.store import Record  # noqa: E402
-from search import dedupe  # noqa: E402
+from imgsearch_cnn.indexer.store import Record
+from imgsearch_cnn.search.dupes import candidates, groups
 
 
 def synthetic(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -48,7 +47,7 @@ def knn_recall(data: np.ndarray, k: int = 10, queries: int = 1000, floor: float 
     exact = faiss.IndexFlatIP(data.shape[1])
     exact.add(data)
     scores, truth = exact.search(data[rows], k + 1)
-    _, approx = dedupe._approximate_knn(data, k + 1)
+    _, approx = candidates.approximate_knn(data, k + 1)
     wanted = found = 0
     for row, t, s in zip(rows, truth, scores):
         relevant = {int(j) for j, score in zip(t, s) if score >= floor and j != row}
@@ -60,22 +59,22 @@ def knn_recall(data: np.ndarray, k: int = 10, queries: int = 1000, floor: float 
 def run(n: int) -> None:
     data, source = synthetic(n)
     started = time.perf_counter()
-    options = dedupe.DedupeOptions()
-    pairs, scores = dedupe.candidate_pairs(data, options.neighbours, options.approximate_above, options.verify_floor)
+    options = groups.DedupeOptions()
+    pairs, scores = candidates.candidate_pairs(data, options.neighbours, options.approximate_above, options.verify_floor)
     found = time.perf_counter()
-    keep = scores >= dedupe.PRESETS["near"]
+    keep = scores >= groups.PRESETS["near"]
     edges = {(int(a), int(b)): (float(s), "cosine") for (a, b), s in zip(pairs[keep], scores[keep])}
     paths = [f"/synthetic/{i:07d}.jpg" for i in range(n)]
     records = {p: Record(p, 1000, 0, str(i), 100, 100, "JPEG") for i, p in enumerate(paths)}
-    groups = dedupe._star_groups(paths, records, edges, options)
+    made = groups.star_groups(paths, records, edges, options)
     seconds = time.perf_counter() - started
     copies = np.flatnonzero(source >= 0)
-    grouped = {frozenset(int(p[11:18]) for p in g.paths) for g in groups}
+    grouped = {frozenset(int(p[11:18]) for p in g.paths) for g in made}
     member_of = {i: g for g in grouped for i in g}
     hit = np.mean([source[c] in member_of.get(int(c), ()) for c in copies])
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     mode = "exact" if n <= options.approximate_above else "IVF on 128-d PCA"
-    print(f"| {n:,} | {mode} | {found - started:.1f} | {seconds:.1f} | {len(groups):,} | {hit:.3f} | {peak_gb:.1f} |", flush=True)
+    print(f"| {n:,} | {mode} | {found - started:.1f} | {seconds:.1f} | {len(made):,} | {hit:.3f} | {peak_gb:.1f} |", flush=True)
     if n > options.approximate_above:
         print(f"  approximate search: recall of exact 10-NN with cosine >= 0.5, 1,000 queries: {knn_recall(data):.3f}",
               flush=True)

@@ -18,8 +18,6 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def machine() -> str:
@@ -38,11 +36,11 @@ def machine() -> str:
 def time_imgsearch(folder: str, extra: list[str]) -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, IMGSEARCH_CACHE=os.path.join(tmp, "cache"))
-        command = [sys.executable, "-m", "search.cli", "index", folder, "--index", os.path.join(tmp, "idx"), *extra]
+        command = [sys.executable, "-m", "imgsearch_cnn.search.cli", "index", folder, "--index", os.path.join(tmp, "idx"), *extra]
         start = time.perf_counter()
-        subprocess.run(command, check=False, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(command, check=False, env=env, stdout=subprocess.DEVNULL)
         seconds = time.perf_counter() - start
-        from indexer.store import Store
+        from imgsearch_cnn.indexer.store import Store
 
         with Store.open(os.path.join(tmp, "idx")) as store:
             return seconds, store.count()
@@ -54,7 +52,7 @@ def time_imagededup(folder: str, workers: int) -> tuple[float, int]:
     from imagededup.utils import CustomModel
     from torchvision import transforms
 
-    from indexer import models
+    from imgsearch_cnn.indexer import models
 
     start = time.perf_counter()
     network = models.build(models.resolve("efficientnet-lite0"))

@@ -1,7 +1,7 @@
 """Clustering quality on a folder-per-class data set, for every method and metric, in one table.
 
-    python tools/eval_clustering.py DATA_DIR --index IDX [--exclude BACKGROUND_Google] [--auto-k]
-    python tools/eval_clustering.py --synthetic 100000     # timing on random unit vectors
+    python tools/eval_methods.py DATA_DIR --index IDX [--exclude BACKGROUND_Google] [--auto-k]
+    python tools/eval_methods.py --synthetic 100000     # timing on random unit vectors
 
 ACC (best one-to-one matching of clusters to classes, Hungarian algorithm), NMI, ARI, retrieval
 precision@10 (same class among the 10 nearest by that metric, for 2,000 sampled queries), time,
@@ -21,10 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from indexer.store import Store  # noqa: E402
-from search import cluster as clustering  # noqa: E402
+from imgsearch_cnn.indexer.store import Store
+from imgsearch_cnn.search.clusters import choose_k, methods
 
 RUNS = [
     ("kmeans", "cosine"), ("kmeans", "euclidean"),
@@ -49,9 +48,9 @@ def accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
 def precision_at_10(data: np.ndarray, truth: np.ndarray, metric: str, queries: int = 2000) -> float:
     """Mean share of same-class photos among the 10 nearest of ``queries`` sampled photos
     (neighbours searched among all photos, exactly)."""
-    name, params = clustering.parse_metric(metric)
+    name, params = methods.parse_metric(metric)
     rows = np.random.default_rng(0).choice(len(data), min(queries, len(data)), replace=False)
-    _, found = clustering.nearest(data[rows], data, name, params, k=11)
+    _, found = methods.nearest(data[rows], data, name, params, k=11)
     return float(np.mean([(truth[[j for j in row if j != i][:10]] == truth[i]).mean() for i, row in zip(rows, found)]))
 
 
@@ -61,10 +60,10 @@ def evaluate(vectors: np.ndarray, truth: np.ndarray | None, runs, k: int) -> lis
     rows = []
     p10 = {}
     for method, metric in runs:
-        options = clustering.ClusterOptions(method=method, metric=metric, k=k)
+        options = methods.ClusterOptions(method=method, metric=metric, k=k)
         tracemalloc.start()
         started = time.perf_counter()
-        result = clustering.cluster(vectors, options)
+        result = methods.cluster(vectors, options)
         seconds = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
@@ -124,7 +123,7 @@ def main() -> None:
     evaluate(vectors, truth, runs, k)
     if args.auto_k:
         started = time.perf_counter()
-        choice = clustering.choose_k(vectors)
+        choice = choose_k.choose_k(vectors)
         print(f"--k auto picks k={choice.best} ({choice.criterion}; true {k}) in {time.perf_counter() - started:.1f} s")
         print("k tried: " + ", ".join(f"{kk}:{s:.3f}" for kk, s in zip(choice.ks, choice.scores)))
 

@@ -21,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def truth_pairs(bench: Path) -> tuple[set, dict]:
@@ -55,16 +54,16 @@ def score(name: str, predicted: set, truth: set, info: dict, seconds: float) -> 
 
 
 def run_imgsearch(bench: Path, preset: str, workdir: Path) -> tuple[set, float, object]:
-    from indexer import models
-    from indexer.store import Store
-    from indexer.update import IndexOptions, update_index
-    from search import dedupe
+    from imgsearch_cnn.indexer import models
+    from imgsearch_cnn.indexer.store import Store
+    from imgsearch_cnn.indexer.update import IndexOptions, update_index
+    from imgsearch_cnn.search.dupes import groups
 
     started = time.perf_counter()
     with Store.open(workdir / "idx", writable=True, create=True) as store:
         update_index(store, [bench / "photos"], models.resolve(), IndexOptions(device="cpu"))
         indexed = time.perf_counter()
-        result = dedupe.find_groups(store, dedupe.DedupeOptions(preset=preset))
+        result = groups.find_groups(store, groups.DedupeOptions(preset=preset))
     seconds = time.perf_counter() - started
     print(f"imgsearch: index {indexed - started:.1f} s, groups {time.perf_counter() - indexed:.1f} s, "
           f"accepted by {result.stats}", flush=True)
@@ -80,7 +79,7 @@ def run_imagededup(bench: Path, method: str) -> tuple[set, float]:
         from imagededup.utils import CustomModel
         from torchvision import transforms
 
-        from indexer import models
+        from imgsearch_cnn.indexer import models
 
         network = models.build(models.resolve())
         transform = transforms.Compose([transforms.Resize((224, 224)), transforms.ToTensor(),

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from indexer.store import Store  # noqa: E402
+from imgsearch_cnn.indexer.store import Store
 
 
 def class_of(path: str, root: str) -> str:

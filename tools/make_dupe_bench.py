@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
@@ -103,8 +102,8 @@ def photos(root: Path) -> list[Path]:
 
 def distinct(pool: list[Path], count: int) -> list[Path]:
     """The first ``count`` photos of the pool that are not near-copies of one already taken."""
-    from indexer import embed, models
-    from indexer.phash import distance
+    from imgsearch_cnn.indexer import embed, models
+    from imgsearch_cnn.indexer.phash import distance
 
     spec = models.resolve()
     embedder = embed.Embedder(spec, "cpu")

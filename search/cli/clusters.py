@@ -1,0 +1,65 @@
+"""`imgsearch clusters`: group the collection by what the photos show (or their colours)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from imgsearch_cnn.search.cli.common import (FiniteFloat, check_outputs, emit, fail, index_option, index_path,
+                                             output_options, store_failed, with_options)
+
+OPTIONS = [
+    click.option("--method", type=click.Choice(["kmeans", "dbscan", "hdbscan", "agglomerative"]), default="kmeans",
+                 show_default=True),
+    click.option("--k", "k", default="auto", show_default=True,
+                 help="Number of clusters (1 or more), or auto (k-means, agglomerative)."),
+    click.option("--metric", default="cosine", show_default=True, help="cosine, euclidean, manhattan or minkowski:P."),
+    click.option("--features", type=click.Choice(["cnn", "color"]), default="cnn", show_default=True),
+    click.option("--eps", type=FiniteFloat(1e-9, 1e9), default=None, help="DBSCAN radius (default: estimated)."),
+    click.option("--min-samples", type=click.IntRange(2), default=5, show_default=True, help="DBSCAN/HDBSCAN density."),
+    click.option("--fit-limit", type=click.IntRange(100), default=20_000, show_default=True,
+                 help="DBSCAN/HDBSCAN/agglomerative fit on this many photos; the rest join their nearest."),
+    click.option("--k-plot", type=click.Path(dir_okay=False), default=None,
+                 help="With --k auto: where to save the criterion plot (PNG; default: in the index folder)."),
+]
+OUTPUTS = output_options("Write a folder of contact sheets: an overview page and one page per cluster.", click.Path())
+NAMES = ("method", "k", "metric", "features", "eps", "min_samples", "fit_limit", "k_plot", "as_json", "csv_file",
+         "html_out")
+
+
+def run(index, method, k, metric, features, eps, min_samples, fit_limit, k_plot, as_json, csv_file,
+        html_out) -> None:
+    """Check every option, cluster, save the clusters in the index, print/write the report."""
+    if k != "auto" and not (k.isdigit() and int(k) >= 1):
+        fail("--k takes a number of clusters (1 or more) or auto")
+    check_outputs(csv_file, k_plot, html_out)
+    from imgsearch_cnn.indexer import layout
+    from imgsearch_cnn.indexer.store import Store, StoreError
+    from imgsearch_cnn.search.clusters import job
+    from imgsearch_cnn.search.clusters.methods import ClusterOptions
+    from imgsearch_cnn.search.render import clusters as render
+
+    options = ClusterOptions(method=method, k=None if k == "auto" else int(k), metric=metric, eps=eps,
+                             min_samples=min_samples, fit_limit=fit_limit)
+    path = index_path(index)
+    try:
+        with Store.open(path, writable=True) as store:
+            outcome = job.run(store, options, features)
+    except (StoreError, ValueError) as exc:
+        store_failed(exc)
+    plot = None
+    if outcome.k_choice:
+        plot = render.plot_k_choice(outcome.k_choice, Path(k_plot) if k_plot else path / layout.K_PLOT)
+    emit(render, outcome, csv_file, html_out, as_json, k_plot=plot)
+
+
+@click.command()
+@index_option
+@with_options(OPTIONS + OUTPUTS)
+def clusters(index, **options) -> None:
+    """Group the collection into clusters of similar photos (saved in the index for `imgsearch map`).
+
+    k-means (FAISS, k chosen automatically unless --k), DBSCAN, HDBSCAN or agglomerative
+    clustering of the CNN vectors (or colour histograms with --features color)."""
+    run(index, **options)

@@ -1,0 +1,221 @@
+"""Duplicate groups: exact copies by content hash, near-duplicates by a cascade of checks.
+
+Near-duplicates: every photo's ``neighbours`` nearest CNN neighbours are candidates (FAISS; no
+N x N matrix). A candidate pair is accepted by the first rule that fires, cheapest first:
+
+1. same content hash (exact copy);
+2. cosine similarity >= ``accept`` (the preset's threshold);
+3. perceptual hash within ``phash_distance`` bits in some orientation (finds blurred, shrunk,
+   recompressed, brightened, grey, mirrored and rotated copies, whatever their CNN score);
+4. cosine >= ``verify_floor`` and the local-feature check passes (crops, straightened,
+   captioned, padded copies; search/verify.py).
+
+Groups never chain: each group is a keeper and photos accepted as duplicates *of the keeper*.
+
+Presets and the threshold scale: ``--threshold`` is a cosine similarity of CNN vectors (0..1).
+``exact``: content hash only. ``near`` (default): accept 0.95 plus rules 3 and 4.
+``similar``: accept 0.80 plus rules 3 and 4, which also groups different shots of one scene.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from imgsearch_cnn.indexer.store import Record, Store
+from imgsearch_cnn.search.dupes import candidates
+from imgsearch_cnn.search.dupes import keep as keeping
+from imgsearch_cnn.search.dupes.ignore import ignore_key, load_ignored
+from imgsearch_cnn.search.dupes.verify import FeatureCache
+
+PRESETS = {
+    "exact": None,
+    "near": 0.95,
+    "similar": 0.80,
+}
+
+
+@dataclass
+class DedupeOptions:
+    preset: str = "near"
+    threshold: float | None = None  # overrides the preset's cosine threshold
+    neighbours: int = 10
+    phash_distance: int = 8
+    verify_floor: float = 0.5
+    max_group_size: int = 100
+    keep_rules: list[str] = field(default_factory=lambda: list(keeping.DEFAULT_RULES))
+    references: list[str] = field(default_factory=list)
+    approximate_above: int = 50_000  # candidate search switches to IVF on PCA vectors above this
+
+
+@dataclass
+class Member:
+    record: Record
+    score: float  # similarity to the keeper (1.0 for the keeper and exact copies)
+    reason: str  # keeper | exact | cosine | phash | local
+
+
+@dataclass
+class Group:
+    keeper: Record
+    members: list[Member]  # keeper first
+
+    @property
+    def paths(self) -> list[str]:
+        return [m.record.path for m in self.members]
+
+
+@dataclass
+class DedupeResult:
+    groups: list[Group]
+    pairs_checked: int
+    seconds: float
+    stats: dict[str, int]
+
+
+def accept_threshold(options: DedupeOptions) -> float | None:
+    if options.threshold is not None:
+        return options.threshold
+    if options.preset not in PRESETS:
+        raise ValueError(f"unknown preset {options.preset!r}: {', '.join(PRESETS)}")
+    return PRESETS[options.preset]
+
+
+def _phash_match(a: np.ndarray | None, b: np.ndarray | None, limit: int) -> bool:
+    if a is None or b is None:
+        return False
+    from imgsearch_cnn.indexer.phash import distance
+
+    return distance(a, b) <= limit
+
+
+def find_groups(store: Store, options: DedupeOptions | None = None,
+                ignored: set[tuple[str, str]] | None = None) -> DedupeResult:
+    """Duplicate groups of the indexed photos (see module doc); pairs marked "not a duplicate"
+    (the store's ignore list unless ``ignored`` is given) are never grouped."""
+    options = options or DedupeOptions()
+    ignored = load_ignored(store) if ignored is None else ignored
+    started = time.perf_counter()
+    records = {r.path: r for r in store.records()}
+    accept = accept_threshold(options)
+    edges: dict[tuple[int, int], tuple[float, str]] = {}
+    stats = {"exact": 0, "cosine": 0, "phash": 0, "local": 0, "rejected": 0}
+    paths = sorted(records)
+    position = {p: i for i, p in enumerate(paths)}
+    by_hash: dict[str, list[int]] = {}
+    for i, p in enumerate(paths):
+        by_hash.setdefault(records[p].hash, []).append(i)
+    for rows in by_hash.values():
+        for j in rows[1:]:
+            edges[(rows[0], j)] = (1.0, "exact")
+            stats["exact"] += 1
+    checked = 0
+    if accept is not None and len(paths) > 1:
+        vec_paths, vectors = store.all_vectors()
+        order = np.array([position[p] for p in vec_paths])
+        pairs, scores = candidates.candidate_pairs(vectors, options.neighbours, options.approximate_above,
+                                        min(options.verify_floor, accept))
+        hashes = {records[p].hash: store.vector(records[p].hash, "phash") for p in vec_paths}
+        hashed = np.array([a for a, p in enumerate(vec_paths) if hashes[records[p].hash] is not None], dtype=np.int64)
+        codes = np.vstack([hashes[records[vec_paths[a]].hash] for a in hashed]) if len(hashed) else np.zeros((0, 8), np.uint64)
+        extra = hashed[candidates.phash_pairs(codes, options.phash_distance)] if len(hashed) else np.zeros((0, 2), np.int64)
+        if len(extra):
+            known = {tuple(p) for p in pairs.tolist()}
+            extra = np.array([p for p in extra.tolist() if tuple(p) not in known], dtype=np.int64).reshape(-1, 2)
+            pairs = np.concatenate([pairs, extra])
+            scores = np.concatenate([scores, np.einsum("ij,ij->i", vectors[extra[:, 0]], vectors[extra[:, 1]])])
+        vectors_by_row = np.zeros((len(paths), vectors.shape[1]), dtype=np.float32)
+        vectors_by_row[order] = vectors
+        decide = _Decider(accept, options, FeatureCache(), lambda n: hashes[records[paths[n]].hash], vectors_by_row)
+        for (a, b), score in zip(pairs, scores):
+            i, j = sorted((int(order[a]), int(order[b])))
+            ra, rb = records[paths[i]], records[paths[j]]
+            if (i, j) in edges or ra.hash == rb.hash:
+                continue
+            if ignore_key(ra.hash, rb.hash) in ignored:
+                continue
+            checked += 1
+            reason = decide(paths[i], paths[j], i, j, float(score))
+            if reason:
+                edges[(i, j)] = (float(score), reason)
+                stats[reason] += 1
+            else:
+                stats["rejected"] += 1
+    else:
+        decide = None
+    groups = star_groups(paths, records, edges, options, decide, ignored)
+    return DedupeResult(groups, checked, time.perf_counter() - started, stats)
+
+
+class _Decider:
+    """The accept cascade for one pair (see module doc); returns the rule that accepted it."""
+
+    def __init__(self, accept, options, cache, phash_of, vectors):
+        self.accept, self.options, self.cache, self.phash_of, self.vectors = accept, options, cache, phash_of, vectors
+
+    def __call__(self, path_a: str, path_b: str, i: int, j: int, score: float | None = None) -> str | None:
+        if score is None:
+            score = float(self.vectors[i] @ self.vectors[j])
+        if score >= self.accept:
+            return "cosine"
+        if _phash_match(self.phash_of(i), self.phash_of(j), self.options.phash_distance):
+            return "phash"
+        if score >= self.options.verify_floor and self.cache.same(path_a, path_b):
+            return "local"
+        return None
+
+
+def star_groups(paths, records, edges, options, decide=None, ignored=frozenset()) -> list[Group]:
+    """Split the accepted-pair graph into groups of a keeper and its own duplicates.
+
+    A photo whose accepted partner went to a group with another keeper is checked against that
+    keeper directly (the same cascade) and joins the group only if it passes: no chaining."""
+    adjacency: dict[int, dict[int, tuple[float, str]]] = {}
+    for (i, j), value in edges.items():
+        adjacency.setdefault(i, {})[j] = value
+        adjacency.setdefault(j, {})[i] = value
+    assigned: set[int] = set()
+    groups = []
+    rank = keeping.ranker(options.keep_rules, options.references)
+    # Visit the best-connected photos first: their neighbourhoods are the natural groups.
+    for node in sorted(adjacency, key=lambda n: (-len(adjacency[n]), paths[n])):
+        if node in assigned:
+            continue
+        neighbourhood = [node] + [n for n in adjacency[node] if n not in assigned]
+        keeper = min(neighbourhood, key=lambda n: rank(records[paths[n]]))
+        members = [n for n in adjacency.get(keeper, {}) if n not in assigned and n != keeper]
+        members.sort(key=lambda n: -adjacency[keeper][n][0])
+        members = members[: options.max_group_size - 1]
+        if not members:
+            continue
+        assigned.update([keeper, *members])
+        group = [Member(records[paths[keeper]], 1.0, "keeper")]
+        group += [Member(records[paths[n]], adjacency[keeper][n][0], adjacency[keeper][n][1]) for n in members]
+        if decide is not None:
+            group += _join_keeper(keeper, members, adjacency, assigned, paths, records, options, decide, ignored,
+                                  options.max_group_size - len(group))
+        if all(keeping.is_reference(m.record.path, options.references) for m in group):
+            continue  # only reference files: nothing to do, nothing to report
+        groups.append(Group(group[0].record, group))
+    groups.sort(key=lambda g: g.keeper.path)
+    return groups
+
+
+def _join_keeper(keeper, members, adjacency, assigned, paths, records, options, decide, ignored, room) -> list[Member]:
+    """Unassigned photos accepted with a member, verified directly against the keeper."""
+    joined = []
+    outside = {n for m in members for n in adjacency.get(m, {}) if n not in assigned}
+    for n in sorted(outside):
+        if len(joined) >= room:
+            break
+        if ignore_key(records[paths[n]].hash, records[paths[keeper]].hash) in ignored:
+            continue
+        i, j = sorted((keeper, n))
+        reason = "exact" if records[paths[n]].hash == records[paths[keeper]].hash else decide(paths[i], paths[j], i, j)
+        if reason:
+            assigned.add(n)
+            score = 1.0 if reason == "exact" else float(decide.vectors[keeper] @ decide.vectors[n])
+            joined.append(Member(records[paths[n]], score, reason))
+    return joined

@@ -1,0 +1,37 @@
+"""The `imgsearch dupes` job: find duplicate groups, plan an action, carry it out if asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from imgsearch_cnn.indexer.store import Store
+from imgsearch_cnn.search.dupes import actions, groups
+
+
+@dataclass
+class DupesOutcome:
+    result: groups.DedupeResult
+    operations: list[actions.Operation]
+    journal: Path | None
+    applied: bool
+    move_to: str | None = None
+
+    def planned(self) -> dict[str, actions.Operation]:
+        """Duplicate path -> what the action does (or why it leaves the file alone)."""
+        return {op.path: op for op in self.operations}
+
+
+def run(store: Store, options: groups.DedupeOptions, action: str = "report", move_to: str | None = None,
+        apply: bool = False, confirm_delete: bool = False) -> DupesOutcome:
+    """Find groups and plan ``action``; carry it out only with ``apply`` (dry run otherwise).
+    ``store`` must be writable to apply."""
+    if move_to:
+        actions.check_move_to(store, move_to, options.references)
+    result = groups.find_groups(store, options)
+    root = actions.common_root(store) if action == "move" else "/"
+    operations = actions.plan(result.groups, action, options.references, move_to, root)
+    journal = None
+    if apply and action != "report":
+        journal = actions.apply(store, operations, confirm_delete, options.references)
+    return DupesOutcome(result, operations, journal, apply and action != "report", move_to)

@@ -1,0 +1,109 @@
+"""Local-feature check of a candidate duplicate pair: do the two photos show the same pixels?
+
+SIFT keypoints (OpenCV), Lowe's ratio test, a RANSAC affine transform (rotation, scale, shift
+and a change of aspect ratio: covers crops, straightening, resizing and squashing), then the
+normalised cross-correlation of the
+blurred grey pixels where the two photos overlap once aligned. A different shot of the same
+scene has matching keypoints on the background but its moved subject breaks the correlation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from imgsearch_cnn.indexer.decode import DecodeError, open_image
+
+MAX_SIDE = 512  # detail beyond this does not change the verdict but costs time
+
+
+@dataclass
+class Features:
+    grey: np.ndarray  # float32 grey image, long side <= MAX_SIDE
+    keypoints: np.ndarray  # (n, 2) float32 positions
+    descriptors: np.ndarray | None  # (n, 128) float32
+
+
+@dataclass
+class Verdict:
+    same: bool
+    inliers: int
+    correlation: float
+
+
+class FeatureCache:
+    """SIFT features per path (and of its mirror image, when asked), computed once per run."""
+
+    def __init__(self, max_features: int = 1500):
+        self._cache: dict[tuple[str, bool], Features | None] = {}
+        self.max_features = max_features
+
+    def get(self, path: str, mirrored: bool = False) -> Features | None:
+        if (path, mirrored) not in self._cache:
+            self._cache[(path, mirrored)] = _extract(path, self.max_features, mirrored)
+        return self._cache[(path, mirrored)]
+
+    def same(self, path_a: str, path_b: str) -> bool:
+        """Either photo contains the other, as is or mirrored (SIFT is not mirror-invariant)."""
+        a, b = self.get(path_a), self.get(path_b)
+        if a is None or b is None:
+            return False
+        if check(a, b).same or check(b, a).same:
+            return True
+        flipped = self.get(path_b, mirrored=True)
+        return flipped is not None and (check(a, flipped).same or check(flipped, a).same)
+
+
+def _extract(path: str, max_features: int, mirrored: bool = False) -> Features | None:
+    import cv2
+
+    try:
+        image = open_image(path, draft_size=MAX_SIDE).image
+    except DecodeError:
+        return None
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    grey = np.asarray(image.convert("L"))
+    if mirrored:
+        grey = np.ascontiguousarray(grey[:, ::-1])
+    sift = cv2.SIFT_create(nfeatures=max_features)
+    keypoints, descriptors = sift.detectAndCompute(grey, None)
+    points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
+    return Features(grey.astype(np.float32), points, descriptors)
+
+
+def check(a: Features, b: Features, min_inliers: int = 15, min_correlation: float = 0.85) -> Verdict:
+    """Whether photo b contains (a possibly cropped, rotated, rescaled copy of) photo a."""
+    import cv2
+
+    if a.descriptors is None or b.descriptors is None or len(a.keypoints) < 2 or len(b.keypoints) < 2:
+        return Verdict(False, 0, 0.0)
+    matcher = cv2.BFMatcher(cv2.NORM_L2)
+    pairs = matcher.knnMatch(a.descriptors, b.descriptors, k=2)
+    good = [m for m, n in (p for p in pairs if len(p) == 2) if m.distance < 0.75 * n.distance]
+    if len(good) < min_inliers:
+        return Verdict(False, len(good), 0.0)
+    src = a.keypoints[[m.queryIdx for m in good]]
+    dst = b.keypoints[[m.trainIdx for m in good]]
+    transform, mask = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=4.0)
+    inliers = int(mask.sum()) if mask is not None else 0
+    if transform is None or inliers < min_inliers:
+        return Verdict(False, inliers, 0.0)
+    correlation = _aligned_correlation(a.grey, b.grey, transform)
+    return Verdict(correlation >= min_correlation, inliers, correlation)
+
+
+def _aligned_correlation(a: np.ndarray, b: np.ndarray, transform: np.ndarray) -> float:
+    """NCC of blurred grey pixels of a warped onto b, over the area both cover."""
+    import cv2
+
+    height, width = b.shape
+    warped = cv2.warpAffine(a, transform, (width, height), flags=cv2.INTER_LINEAR, borderValue=-1)
+    cover = cv2.warpAffine(np.ones_like(a), transform, (width, height), flags=cv2.INTER_NEAREST) > 0.5
+    if cover.sum() < 0.1 * cover.size and cover.sum() < 0.1 * a.size:
+        return 0.0
+    x = cv2.GaussianBlur(warped, (0, 0), 2.0)[cover]
+    y = cv2.GaussianBlur(b, (0, 0), 2.0)[cover]
+    x, y = x - x.mean(), y - y.mean()
+    denominator = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum() / denominator) if denominator > 0 else 0.0

@@ -1,0 +1,98 @@
+"""Nearest photos for one or several query photos, or for a vector."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from imgsearch_cnn.indexer import embed, vector_index
+from imgsearch_cnn.indexer.vector_index import l2_normalise
+from imgsearch_cnn.indexer.models import Preprocessing
+from imgsearch_cnn.indexer.store import Record, Store
+
+
+class QueryError(ValueError):
+    """A query that cannot be answered (unreadable photo, empty index...)."""
+
+
+@dataclass
+class Match:
+    path: str
+    score: float  # cosine similarity, 1.0 = identical features
+    record: Record | None
+
+
+def _require_photos(store: Store) -> None:
+    if store.count() == 0:
+        raise QueryError(f"index {store.path} is empty: run `imgsearch index FOLDER` first")
+
+
+def query_vector(store: Store, files: list[str], make_embedder: Callable[[], object], prep: Preprocessing,
+                 features: str = "cnn") -> np.ndarray:
+    """One unit vector for the query files: stored vectors for indexed, unchanged files (no model
+    load), embeddings for the others; several files are averaged (a combined query).
+    ``make_embedder`` is called only if some file needs embedding (loading a network costs
+    seconds); ``prep`` is the index's preprocessing. ``features``: "cnn" or "color"."""
+    if not files:
+        raise QueryError("no query file given")
+    vectors, to_embed = [], []
+    for name in files:
+        path = os.path.realpath(name)
+        if os.path.isdir(path):
+            raise QueryError(f"{name} is a folder: give one or more photo files as the query")
+        if not os.path.isfile(path):
+            raise QueryError(f"query file not found: {name}")
+        record = store.record(path)
+        if record and record.unchanged():
+            vector = store.vector(record.hash, features)
+            if vector is not None:
+                vectors.append(vector)
+                continue
+        to_embed.append(path)
+    if to_embed:
+        loaded = [embed.load(path, prep) for path in to_embed]
+        bad = [item for item in loaded if item.pixels is None]
+        if bad:
+            raise QueryError(f"cannot read query {bad[0].path}: {bad[0].error}")
+        if features == "color":
+            vectors.extend(item.color for item in loaded)
+        else:
+            vectors.extend(make_embedder().embed_loaded(loaded)[1])
+    return l2_normalise(np.mean(np.vstack(vectors), axis=0))
+
+
+def search(
+    store: Store, vector: np.ndarray, k: int = 10, min_score: float = -1.0, exclude: set[str] = frozenset(),
+    features: str = "cnn",
+) -> list[Match]:
+    """The ``k`` best matches for a unit vector, best first, above ``min_score``."""
+    _require_photos(store)
+    if features == "cnn":
+        vindex = vector_index.load(store)
+    else:  # colour histograms are small: an exact index built on the fly
+        paths, vectors = store.all_vectors(features)
+        vindex = vector_index.build(paths, vectors, store.generation)
+    scores, rows = vindex.search(vector.reshape(1, -1), k + len(exclude))
+    matches = []
+    for score, row in zip(scores[0], rows[0]):
+        if row < 0 or score < min_score:
+            continue
+        path = vindex.paths[row]
+        if path in exclude:
+            continue
+        matches.append(Match(path, float(score), store.record(path)))
+        if len(matches) == k:
+            break
+    return matches
+
+
+def similar(store: Store, files: list[str], make_embedder: Callable[[], object], prep: Preprocessing,
+            k: int = 10, min_score: float = -1.0, features: str = "cnn") -> list[Match]:
+    """Photos most similar to ``files`` (the query files themselves are left out); see
+    :func:`query_vector` for the embedder."""
+    _require_photos(store)  # before embedding a query for nothing
+    vector = query_vector(store, files, make_embedder, prep, features)
+    return search(store, vector, k, min_score, {os.path.realpath(f) for f in files}, features)

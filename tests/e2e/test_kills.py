@@ -1,0 +1,124 @@
+"""kill -9 at every file-system step of a clean-up and of its undo never loses a photo and never
+leaves a truncated file under a photo's name; running undo again always restores the exact folder.
+Moves go to another file system (a tmpfs) where the machine has one."""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from photos import draw_photo
+from fakes import fake_index
+from commands import ROOT, imgsearch
+from inventories import assert_nothing_lost, inventory
+
+HARNESS = Path(__file__).with_name("kill_at_step.py")
+SHM = Path("/dev/shm")
+
+
+def killed_at(step: int, *args, env: dict) -> int:
+    """Run imgsearch killed at ``step``; returns the exit status (-9: it was killed)."""
+    return subprocess.run([sys.executable, str(HARNESS), str(step), *map(str, args)], cwd=ROOT, env=env,
+                          capture_output=True, timeout=120).returncode
+
+
+class Scene:
+    """Photos with exact copies, indexed once; reset() puts folders and index back as they were."""
+
+    def __init__(self, base: Path, move_to: Path):
+        self.base, self.move_to = base, move_to
+        self.photos, self.idx, self.trash = base / "photos", base / "idx", base / "xdg"
+        (self.photos / "copies").mkdir(parents=True)
+        draw_photo(51, (240, 180)).save(self.photos / "a.jpg", quality=90)
+        draw_photo(52, (240, 180)).save(self.photos / "b.jpg", quality=90)
+        shutil.copy2(self.photos / "a.jpg", self.photos / "copies" / "a.jpg")
+        shutil.copy2(self.photos / "b.jpg", self.photos / "copies" / "b.jpg")
+        fake_index(self.idx, [self.photos])
+        self.saved = base / "saved"
+        for folder in (self.photos, self.idx):
+            shutil.copytree(folder, self.saved / folder.name, copy_function=shutil.copy2)
+        self.before = inventory(self.photos)
+        self.env = {**os.environ, "XDG_DATA_HOME": str(self.trash)}
+
+    def reset(self) -> None:
+        for folder in (self.photos, self.idx, self.trash, self.move_to):
+            shutil.rmtree(folder, ignore_errors=True)
+        for name in ("photos", "idx"):
+            shutil.copytree(self.saved / name, self.base / name, copy_function=shutil.copy2)
+
+    def everywhere(self) -> list[dict]:
+        return [inventory(self.photos), inventory(self.move_to), inventory(self.trash)]
+
+    def check_safe(self) -> None:
+        """Nothing lost, and every photo's name holds its own bytes or a link (never a part)."""
+        assert_nothing_lost(self.before, *self.everywhere())
+        now = inventory(self.photos)
+        for path, content in self.before.items():
+            if path in now:
+                assert now[path] == content or now[path].startswith("link -> ") or \
+                    now[path] in self.before.values(), path
+
+
+ACTIONS = {
+    "move": ["--move-to", "{move_to}"],
+    "trash": ["--trash"],
+    "hardlink": ["--hardlink"],
+    "symlink": ["--symlink"],
+    "delete": ["--delete", "--yes"],
+}
+
+
+@pytest.fixture
+def scene(tmp_path, request):
+    action = request.param
+    move_to = tmp_path / "moved"
+    shm = None
+    if action == "move" and SHM.is_dir() and os.stat(SHM).st_dev != os.stat(tmp_path).st_dev:
+        shm = Path(tempfile.mkdtemp(dir=SHM))  # another file system: the copy-then-remove path
+        move_to = shm / "moved"
+    yield action, Scene(tmp_path, move_to)
+    if shm:
+        shutil.rmtree(shm, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scene", list(ACTIONS), indirect=True)
+def test_kill_at_every_step_of_apply_and_undo(scene):
+    action, s = scene
+    args = ["groups", "--dedupe", "--index", s.idx, "--preset", "exact", "--apply",
+            *[a.format(move_to=s.move_to) for a in ACTIONS[action]]]
+    step, kills = 0, 0
+    while True:  # apply killed at step 1, 2, 3, ... until it runs to the end
+        step += 1
+        s.reset()
+        status = killed_at(step, *args, env=s.env)
+        s.check_safe()
+        undo = imgsearch("undo", "--index", s.idx, env=s.env)
+        s.check_safe()
+        if action != "delete":
+            assert inventory(s.photos) == s.before, (step, undo.stderr)
+        if status != -9:
+            assert status == 0
+            break
+        kills += 1
+    assert kills >= 6  # the sweep really went through the clean-up's steps
+
+    # Now undo of the finished clean-up, killed at every step, then run again to the end.
+    step = 0
+    while True:
+        step += 1
+        s.reset()
+        assert killed_at(10**6, *args, env=s.env) == 0
+        status = killed_at(step, "undo", "--index", s.idx, env=s.env)
+        s.check_safe()
+        final = imgsearch("undo", "--index", s.idx, env=s.env)
+        s.check_safe()
+        if action != "delete":
+            assert inventory(s.photos) == s.before, (step, final.stderr)
+            assert not s.move_to.exists() or not any(s.move_to.rglob("*.jpg"))
+        if status != -9:
+            break

@@ -1,0 +1,86 @@
+"""Photos drawn on the fly, so a fresh clone needs no data; and the real data when present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def draw_photo(seed: int, size: tuple[int, int] = (320, 240)) -> Image.Image:
+    """A distinct synthetic 'photo': gradient background, random shapes, a little noise."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    base = np.linspace(0, 1, w)[None, :, None] * rng.uniform(0, 255, 3) + np.linspace(0, 1, h)[:, None, None] * rng.uniform(0, 255, 3)
+    image = Image.fromarray(np.clip(base / 2 + rng.normal(0, 8, (h, w, 3)), 0, 255).astype(np.uint8))
+    pen = ImageDraw.Draw(image)
+    for _ in range(12):
+        x0, y0 = rng.integers(0, w), rng.integers(0, h)
+        x1, y1 = x0 + rng.integers(10, w // 2), y0 + rng.integers(10, h // 2)
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        shape = rng.integers(0, 3)
+        if shape == 0:
+            pen.ellipse((x0, y0, x1, y1), fill=colour)
+        elif shape == 1:
+            pen.rectangle((x0, y0, x1, y1), fill=colour)
+        else:
+            pen.line((x0, y0, x1, y1), fill=colour, width=int(rng.integers(2, 12)))
+    return image
+
+
+def make_photos(folder: Path, count: int, start: int = 0, fmt: str = "JPEG", ext: str = ".jpg") -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(start, start + count):
+        path = folder / f"photo_{i:04d}{ext}"
+        draw_photo(i).save(path, fmt, quality=90) if fmt == "JPEG" else draw_photo(i).save(path, fmt)
+        paths.append(path)
+    return paths
+
+
+def needs_shared(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real photo data not present at {path}")
+    return path
+
+
+def family(folder: Path, colour, shape: str, count: int, seed: int) -> None:
+    """Photos of one kind of scene: the same kind of object, placed and sized at random."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    for i in range(count):
+        image = Image.new("RGB", (200, 150), tuple(int(c) for c in rng.integers(200, 255, 3)))
+        pen = ImageDraw.Draw(image)
+        x, y, r = rng.integers(60, 140), rng.integers(55, 95), rng.integers(45, 60)
+        if shape == "disc":
+            pen.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+        elif shape == "square":
+            pen.rectangle((x - r, y - r, x + r, y + r), fill=colour)
+        else:
+            for top in range(int(rng.integers(0, 12)), 150, 24):
+                pen.rectangle((0, top, 200, top + 12), fill=colour)
+        image.save(folder / f"{i}.jpg")
+
+
+def three_families(root: Path) -> Path:
+    """30 photos of three kinds of scene in three folders under ``root``/photos; returns that folder."""
+    family(root / "photos" / "red_discs", (200, 20, 20), "disc", 10, 1)
+    family(root / "photos" / "blue_squares", (20, 20, 200), "square", 10, 2)
+    family(root / "photos" / "green_stripes", (20, 160, 20), "stripes", 10, 3)
+    return root / "photos"
+
+
+def purity(members: dict[int, list[str]], total: int) -> float:
+    """Share of photos in their cluster's majority folder."""
+    import os
+
+    right = 0
+    for paths in members.values():
+        folders = [os.path.basename(os.path.dirname(p)) for p in paths]
+        right += max(folders.count(f) for f in set(folders))
+    return right / total

@@ -1,0 +1,62 @@
+"""vector_index: the FAISS file follows LMDB, and the shared vector arithmetic is right."""
+
+import json
+
+import numpy as np
+import pytest
+
+from imgsearch_cnn.indexer import vector_index
+from imgsearch_cnn.indexer.store import Record, Store
+
+
+def _record(path, content):
+    return Record(path, 10, 20, content, 640, 480, "JPEG")
+
+
+def test_faiss_file_is_rebuilt_when_stale(tmp_path):
+    with Store.open(tmp_path / "idx", writable=True, create=True) as store:
+        store.set_meta("model", {"model_id": "x", "dims": 4})
+        with store.transaction() as w:
+            w.put_record(_record("/p/a.jpg", "a"))
+            w.put_features("a", cnn=np.array([1, 0, 0, 0], np.float32))
+        first = vector_index.load(store)
+        assert first.paths == ["/p/a.jpg"]
+        with store.transaction() as w:
+            w.put_record(_record("/p/b.jpg", "b"))
+            w.put_features("b", cnn=np.array([0, 1, 0, 0], np.float32))
+        second = vector_index.load(store)
+        assert second.paths == ["/p/a.jpg", "/p/b.jpg"] and second.index.ntotal == 2
+        scores, rows = second.search(np.array([[0, 1, 0, 0]], np.float32), 1)
+        assert rows[0][0] == 1 and scores[0][0] == pytest.approx(1.0)
+    sidecar = json.loads((tmp_path / "idx" / "vectors.json").read_text())
+    assert sidecar["generation"] == 2
+
+
+def test_l2_normalise_makes_unit_rows_and_leaves_zero_rows_alone():
+    rows = vector_index.l2_normalise(np.array([[3, 4], [0, 0]], np.float64))
+    assert rows.dtype == np.float32 and np.allclose(rows, [[0.6, 0.8], [0.0, 0.0]])
+
+
+def test_reduce_keeps_the_neighbourhoods_in_fewer_dimensions():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(5, 64))
+    data = vector_index.l2_normalise(np.repeat(centres, 40, axis=0) + rng.normal(scale=0.1, size=(200, 64)))
+    reduced = vector_index.reduce(data, 8)
+    assert reduced.shape == (200, 8)
+    assert np.allclose(np.linalg.norm(reduced, axis=1), 1, atol=1e-5)
+    nearest = np.argsort(-(reduced @ reduced.T), axis=1)[:, 1]
+    assert (nearest // 40 == np.arange(200) // 40).mean() == 1.0  # still next to its own group
+
+
+def test_ivf_index_finds_the_exact_neighbours_of_clustered_data():
+    rng = np.random.default_rng(1)
+    data = vector_index.l2_normalise(rng.normal(size=(4000, 32)))
+    index = vector_index.ivf_index(data, nprobe=16)
+    _, found = index.search(data[:100], 1)
+    assert (found[:, 0] == np.arange(100)).mean() >= 0.99
+
+
+def test_sample_rows_is_sorted_seeded_and_capped():
+    assert vector_index.sample_rows(5, 10, 0).tolist() == [0, 1, 2, 3, 4]
+    rows = vector_index.sample_rows(1000, 10, 3)
+    assert len(rows) == 10 and rows.tolist() == sorted(rows) == vector_index.sample_rows(1000, 10, 3).tolist()

@@ -1,0 +1,50 @@
+"""methods: every clustering method and metric, noise, and sampling for large collections."""
+
+import numpy as np
+import pytest
+
+from blobs import blobs
+from imgsearch_cnn.search.clusters import methods
+
+
+def agreement(truth, labels):
+    from sklearn.metrics import adjusted_rand_score
+
+    return adjusted_rand_score(truth, labels)
+
+
+@pytest.mark.parametrize("method,metric", [
+    ("kmeans", "cosine"), ("kmeans", "euclidean"), ("agglomerative", "cosine"), ("agglomerative", "manhattan"),
+    ("agglomerative", "euclidean"), ("dbscan", "cosine"), ("dbscan", "manhattan"), ("dbscan", "minkowski:3"),
+    ("hdbscan", "cosine"), ("hdbscan", "euclidean"),
+])
+def test_every_method_recovers_well_separated_groups(method, metric):
+    data, truth = blobs()
+    result = methods.cluster(data, methods.ClusterOptions(method=method, metric=metric, k=6))
+    assert len(result.labels) == len(data)
+    kept = result.labels != methods.NOISE  # density methods may leave border photos as noise
+    assert kept.mean() > 0.85, (method, metric, result.noise)
+    assert agreement(truth[kept], result.labels[kept]) > 0.95, (method, metric, result.k)
+
+
+def test_density_methods_report_noise():
+    data, truth = blobs()
+    rng = np.random.default_rng(5)
+    outliers = rng.normal(size=(10, data.shape[1])).astype(np.float32)
+    outliers /= np.linalg.norm(outliers, axis=1, keepdims=True)
+    result = methods.cluster(np.vstack([data, outliers]), methods.ClusterOptions(method="dbscan"))
+    assert result.noise >= 8 and (result.labels[-10:] == methods.NOISE).sum() >= 8
+
+
+def test_large_collections_fit_on_a_sample_and_assign_the_rest():
+    data, truth = blobs(n_per=400)
+    options = methods.ClusterOptions(method="agglomerative", k=6, fit_limit=300)
+    result = methods.cluster(data, options)
+    assert any("sample of 300" in note for note in result.notes)
+    assert agreement(truth, result.labels) > 0.9
+
+
+def test_kmeans_refuses_manhattan_with_advice():
+    data, _ = blobs()
+    with pytest.raises(ValueError, match="agglomerative"):
+        methods.cluster(data, methods.ClusterOptions(method="kmeans", metric="manhattan", k=3))

@@ -1,0 +1,103 @@
+"""groups: copies are grouped with their original, different photos are not, groups never chain."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageEnhance, ImageFilter, ImageOps
+
+from fakes import fake_index
+from imgsearch_cnn.indexer.store import Store
+from imgsearch_cnn.search.dupes import groups, ignore
+from photos import draw_photo
+
+
+def build(tmp_path, files):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, image in files.items():
+        image.save(folder / name, quality=90)
+    index = tmp_path / "idx"
+    fake_index(index, [folder])
+    return folder, index
+
+
+def grouped(index, **options):
+    # The fake embedder's cosines are not the CNN's: let every candidate pair reach the keypoint
+    # check, which then has to tell crops from different photos on its own.
+    options.setdefault("verify_floor", 0.0)
+    with Store.open(index) as store:
+        result = groups.find_groups(store, groups.DedupeOptions(**options))
+    return [sorted(p.split("/")[-1] for p in g.paths) for g in result.groups], result
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dedupe")
+    a, b = draw_photo(1, (400, 300)), draw_photo(2, (400, 300))
+    files = {
+        "a.jpg": a,
+        "a_small.jpg": a.resize((200, 150)),
+        "a_turned.jpg": a.transpose(Image.Transpose.ROTATE_90),
+        "a_mirror.jpg": ImageOps.mirror(a),
+        "a_grey.jpg": ImageOps.grayscale(a).convert("RGB"),
+        "a_crop.jpg": a.crop((30, 20, 370, 280)),
+        "a_blur.jpg": a.filter(ImageFilter.GaussianBlur(2)),
+        "b.jpg": b,
+        "b_bright.jpg": ImageEnhance.Brightness(b).enhance(1.3),
+    }
+    for seed in range(3, 9):
+        files[f"other_{seed}.jpg"] = draw_photo(seed, (400, 300))
+    folder, index = build(tmp, files)
+    (folder / "a_copy.jpg").write_bytes((folder / "a.jpg").read_bytes())  # byte-identical
+    fake_index(index, [folder])
+    return index
+
+
+def test_edited_copies_are_grouped_with_their_original_and_nothing_else(library):
+    found, result = grouped(library)
+    assert ["a.jpg", "a_blur.jpg", "a_copy.jpg", "a_crop.jpg", "a_grey.jpg", "a_mirror.jpg", "a_small.jpg",
+            "a_turned.jpg"] in found
+    assert ["b.jpg", "b_bright.jpg"] in found
+    assert len(found) == 2
+    assert result.stats["exact"] == 1
+
+
+def test_exact_preset_finds_only_byte_identical_copies(library):
+    found, _ = grouped(library, preset="exact")
+    assert found == [["a.jpg", "a_copy.jpg"]]
+
+
+def test_every_member_is_a_duplicate_of_the_keeper_and_scores_are_reported(library):
+    _, result = grouped(library)
+    for group in result.groups:
+        assert group.members[0].reason == "keeper"
+        assert all(m.reason in ("exact", "cosine", "phash", "local") for m in group.members[1:])
+        assert all(-1.0 <= m.score <= 1.0 for m in group.members)
+
+
+def test_max_group_size_splits_large_groups(library):
+    found, _ = grouped(library, max_group_size=3)
+    assert found and max(len(g) for g in found) == 3
+
+
+def test_ignored_pairs_never_come_back(library):
+    with Store.open(library, writable=True) as store:
+        folder = store.record(next(r.path for r in store.records() if r.path.endswith("b.jpg"))).path.rsplit("/", 1)[0]
+        assert ignore.add_ignored(store, [f"{folder}/b.jpg", f"{folder}/b_bright.jpg"]) == 1
+    found, _ = grouped(library)
+    assert ["b.jpg", "b_bright.jpg"] not in found
+    with Store.open(library, writable=True) as store:
+        store.set_extra("ignored_pairs", [])
+
+
+def test_no_chaining_along_a_gradual_sequence(tmp_path):
+    """Each step is a near-copy of the previous one, but the ends are different photos."""
+    base = np.asarray(draw_photo(11, (320, 240)), dtype=np.float32)
+    other = np.asarray(draw_photo(12, (320, 240)), dtype=np.float32)
+    steps = {f"step_{i}.jpg": Image.fromarray(((1 - t) * base + t * other).astype(np.uint8))
+             for i, t in enumerate(np.linspace(0, 1, 9))}
+    _, index = build(tmp_path, steps)
+    _, result = grouped(index)
+    assert result.groups  # neighbouring steps are near-duplicates...
+    for group in result.groups:  # ...but no group reaches from one end to the other
+        names = {p.split("/")[-1] for p in group.paths}
+        assert not {"step_0.jpg", "step_8.jpg"} <= names, names

@@ -1,0 +1,40 @@
+"""keep: the ordered keeper rules and reference folders."""
+
+import pytest
+
+from imgsearch_cnn.indexer.store import Record
+from imgsearch_cnn.search.dupes import keep
+
+
+def rec(path, w=100, h=100, size=1000, taken=None, fmt="JPEG"):
+    return Record(path, size, 0, path, w, h, fmt, taken)
+
+
+def best(records, rules, references=()):
+    return min(records, key=keep.ranker(rules, list(references))).path
+
+
+def test_default_prefers_resolution_then_size_then_oldest_then_shortest_path():
+    photos = [rec("/p/small.jpg", 50, 50, 9000), rec("/p/big.jpg", 200, 100, 10), rec("/p/big2.jpg", 200, 100, 20)]
+    assert best(photos, keep.DEFAULT_RULES) == "/p/big2.jpg"
+    same = [rec("/p/a/new.jpg", taken="2021-01-01T00:00:00"), rec("/p/old.jpg", taken="2019-01-01T00:00:00")]
+    assert best(same, keep.DEFAULT_RULES) == "/p/old.jpg"
+    assert best([rec("/p/long/name.jpg"), rec("/p/x.jpg")], keep.DEFAULT_RULES) == "/p/x.jpg"
+
+
+def test_newest_format_and_path_rules():
+    photos = [rec("/a/1.jpg", taken="2019-01-01T00:00:00"), rec("/b/2.heic", taken="2020-01-01T00:00:00", fmt="HEIF")]
+    assert best(photos, ["newest"]) == "/b/2.heic"
+    assert best(photos, ["format:jpg>heic"]) == "/a/1.jpg"
+    assert best(photos, ["format:heic>jpg"]) == "/b/2.heic"
+    assert best(photos, ["path:/a"]) == "/a/1.jpg"
+
+
+def test_reference_folder_always_wins():
+    photos = [rec("/ref/tiny.jpg", 10, 10), rec("/p/huge.jpg", 5000, 5000)]
+    assert best(photos, keep.DEFAULT_RULES, ["/ref"]) == "/ref/tiny.jpg"
+
+
+def test_unknown_rule_is_rejected():
+    with pytest.raises(ValueError, match="unknown keep rule"):
+        keep.parse_rules("resolution,prettiest")

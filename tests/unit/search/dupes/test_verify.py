@@ -1,0 +1,51 @@
+"""verify: keypoint matching accepts a crop, a straightened or mirrored copy of a photo, and
+rejects a different photo and another shot of the same scene with its subject moved."""
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageOps
+
+from imgsearch_cnn.search.dupes.verify import FeatureCache
+from photos import draw_photo
+
+
+def textured(seed: int, size=(480, 360)) -> Image.Image:
+    """A photo with plenty of corners for keypoints: a drawing plus fine noise."""
+    base = np.asarray(draw_photo(seed, size), dtype=np.float32)
+    noise = np.random.default_rng(seed).normal(0, 18, base.shape)
+    return Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8))
+
+
+def check(tmp_path, a: Image.Image, b: Image.Image) -> bool:
+    a.save(tmp_path / "a.jpg", quality=92)
+    b.save(tmp_path / "b.jpg", quality=92)
+    return FeatureCache().same(str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg"))
+
+
+def test_a_crop_is_the_same_photo(tmp_path):
+    photo = textured(1)
+    assert check(tmp_path, photo, photo.crop((60, 40, 420, 320)))
+
+
+def test_a_straightened_and_a_mirrored_copy_are_the_same_photo(tmp_path):
+    photo = textured(2)
+    straightened = photo.rotate(6, resample=Image.Resampling.BICUBIC).crop((40, 30, 440, 330))
+    assert check(tmp_path, photo, straightened)
+    assert check(tmp_path, photo, ImageOps.mirror(photo))
+
+
+def test_a_different_photo_is_not(tmp_path):
+    assert not check(tmp_path, textured(3), textured(4))
+
+
+def test_another_shot_with_the_subject_moved_is_not(tmp_path):
+    scene = textured(5)
+    first, second = scene.copy(), scene.copy()
+    ImageDraw.Draw(first).ellipse((60, 60, 260, 300), fill=(30, 30, 200))
+    ImageDraw.Draw(second).ellipse((230, 60, 430, 300), fill=(30, 30, 200))
+    assert not check(tmp_path, first, second)
+
+
+def test_an_unreadable_file_is_never_the_same(tmp_path):
+    (tmp_path / "broken.jpg").write_bytes(b"no photo")
+    textured(6).save(tmp_path / "ok.jpg")
+    assert not FeatureCache().same(str(tmp_path / "broken.jpg"), str(tmp_path / "ok.jpg"))
