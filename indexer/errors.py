@@ -17,13 +17,16 @@ def explain(exc: BaseException, where: str | Path) -> str:
     folder) at ``where``, and what to do."""
     code = getattr(exc, "errno", None)
     text = str(exc)
-    if code == errno.ENOSPC or "No space left" in text or _nearly_full(where):
-        return (f"the disk holding {where} is full: free some space and run the command again "
-                "(the index keeps everything committed before the failure)")
+    full = (f"the disk holding {where} is full: free some space and run the command again "
+            "(the index keeps everything committed before the failure)")
+    if code == errno.ENOSPC or "No space left" in text:
+        return full
     if code == errno.EROFS or "Read-only file system" in text:
         return f"{where} is on a read-only file system: choose a writable --index folder"
     if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
         return f"permission denied writing {where}: choose a folder you can write to, or fix its permissions"
+    if _nearly_full(where):  # LMDB says "Input/output error" when its disk fills up
+        return full
     return f"cannot use index {where}: {text}"
 
 

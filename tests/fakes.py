@@ -42,3 +42,18 @@ def fake_index(index, folders, spec: ModelSpec | None = None):
     with Store.open(index, writable=True, create=True) as store:
         return update_index(store, [str(f) for f in folders], spec or FAKE_SPEC, IndexOptions("cpu", 16, 0),
                             embedder=FakeEmbedder())
+
+
+def photo_and_copy(tmp_path):
+    """A photo, a.jpg, and its byte-identical copy, b.jpg, in tmp_path/photos, indexed by the fake
+    into tmp_path/idx; returns (photos folder, index folder)."""
+    import shutil
+
+    from photos import draw_photo
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    draw_photo(1).save(photos / "a.jpg", quality=90)
+    shutil.copy2(photos / "a.jpg", photos / "b.jpg")
+    fake_index(tmp_path / "idx", [photos])
+    return photos, tmp_path / "idx"

@@ -17,7 +17,7 @@ import os
 import shutil
 import stat
 
-from imgsearch_cnn.indexer.scan import content_hash
+from imgsearch_cnn.indexer.scan import content_hash, is_under
 
 PART_SUFFIX = ".imgsearch-part"
 _COPY_CHUNK = 1 << 20
@@ -140,7 +140,7 @@ def first_missing_folder(path: str) -> str | None:
 def remove_empty_folders(start: str, top: str) -> None:
     """Remove ``start`` and its parents up to and including ``top`` while they are empty."""
     folder, top = os.path.abspath(start), os.path.abspath(top)
-    while folder == top or folder.startswith(top + os.sep):
+    while is_under(folder, [top]):
         try:
             os.rmdir(folder)
         except OSError:

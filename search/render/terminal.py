@@ -76,7 +76,7 @@ def print_matches(matches) -> None:
     table = Table(show_header=True)
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")
-    table.add_column("size", justify="right")
+    table.add_column("pixels", justify="right")
     table.add_column("path", overflow="fold")
     for rank, match in enumerate(matches, 1):
         rec = match.record

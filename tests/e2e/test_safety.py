@@ -6,6 +6,8 @@ folders before and after; every content that existed before must exist after in 
 import json
 import os
 import shutil
+import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -249,31 +251,41 @@ def test_undo_twice_is_harmless_and_journal_is_only_closed_when_everything_is_ba
 
 # -- the environment -------------------------------------------------------------------------------
 
-def test_a_full_disk_gives_one_line_and_leaves_the_index_usable(tmp_path):
-    import subprocess
-
-    mount = tmp_path / "small"
+@contextmanager
+def small_tmpfs(mount: Path, options: str):
+    """A tmpfs mounted at ``mount`` (needs root: skips elsewhere), unmounted afterwards."""
     mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
     try:
-        photos = tmp_path / "photos"
-        two_photos(photos)
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)])
+
+
+def test_a_full_disk_gives_one_line_and_leaves_the_index_usable(tmp_path):
+    photos = tmp_path / "photos"
+    two_photos(photos)
+    with small_tmpfs(tmp_path / "small", "size=600k") as mount:
         idx = mount / "I"
         assert imgsearch("index", photos, "--index", idx, "--workers", "0").returncode == 0
         for seed in range(60):  # more photos than the disk can index
             draw_photo(100 + seed, (64, 48)).save(photos / f"n{seed}.jpg")
         ballast = mount / "ballast"
-        free = shutil.disk_usage(mount).free
-        ballast.write_bytes(b"\0" * max(0, free - 8192))
+        ballast.write_bytes(b"\0" * max(0, shutil.disk_usage(mount).free - 8192))
         run = imgsearch("index", photos, "--index", idx, "--workers", "0")
         assert run.returncode == 3, run.stdout + run.stderr
         assert "disk holding" in run.stderr and "is full" in run.stderr and "Traceback" not in run.stderr
         ballast.unlink()
         assert imgsearch("info", "--index", idx).returncode == 0
-    finally:
-        subprocess.run(["umount", str(mount)])
+
+
+def test_an_index_on_a_read_only_file_system_is_named_with_its_cause(tmp_path):
+    photos = tmp_path / "photos"
+    two_photos(photos)
+    with small_tmpfs(tmp_path / "ro", "size=1m,ro") as mount:
+        run = imgsearch("index", photos, "--index", mount / "I", "--workers", "0")
+        assert run.returncode == 3 and "read-only file system" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_a_read_only_index_folder_is_named_with_its_cause(dupes):

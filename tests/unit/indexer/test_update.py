@@ -139,3 +139,29 @@ def test_a_non_image_is_not_hashed_and_not_read_again_until_it_changes(tmp_path,
     assert third.new == 1 and third.still_failing == 0
     with Store.open(idx) as store:
         assert store.failures() == {}
+
+
+class DiesAfter(FakeEmbedder):
+    """A fake that fails after ``batches`` batches, as a process killed half-way would."""
+
+    def __init__(self, batches: int):
+        self.left = batches
+
+    def embed_loaded(self, items):
+        if self.left == 0:
+            raise KeyboardInterrupt("killed")
+        self.left -= 1
+        return super().embed_loaded(items)
+
+
+@pytest.mark.parametrize("batches", [0, 1, 2])
+def test_a_run_stopped_half_way_keeps_what_it_committed_and_the_next_run_completes(tmp_path, photos, batches):
+    with Store.open(tmp_path / "idx", writable=True, create=True) as store:
+        with pytest.raises(KeyboardInterrupt):
+            update_index(store, [photos], FAKE_SPEC, OPTIONS, embedder=DiesAfter(batches))
+    with Store.open(tmp_path / "idx") as store:
+        records = list(store.records())
+        assert len(records) == 4 * batches and all(store.has_vector(r.hash) for r in records)
+    summary = run(tmp_path / "idx", photos)
+    assert (summary.new, summary.embedded) == (12 - 4 * batches, 12 - 4 * batches)
+    assert paths_in(tmp_path / "idx") == {str(p) for p in photos.rglob("*.jpg")}

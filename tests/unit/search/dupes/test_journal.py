@@ -6,21 +6,16 @@ import shutil
 
 import pytest
 
-from fakes import fake_index
+from fakes import fake_index, photo_and_copy
 from imgsearch_cnn.indexer.store import Store
 from imgsearch_cnn.search.dupes import fileops, groups, job, journal
 from inventories import inventory
-from photos import draw_photo
 
 
 @pytest.fixture
 def moved(tmp_path):
     """An exact copy moved out by a clean-up; returns (photos, index, where the copy went)."""
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    draw_photo(1).save(photos / "a.jpg", quality=90)
-    shutil.copy2(photos / "a.jpg", photos / "b.jpg")
-    fake_index(tmp_path / "idx", [photos])
+    photos, _ = photo_and_copy(tmp_path)
     before = inventory(photos)
     with Store.open(tmp_path / "idx", writable=True) as store:
         outcome = job.run(store, groups.DedupeOptions(preset="exact"), "move", str(tmp_path / "out"), apply=True)
