@@ -139,7 +139,7 @@ def apply(store: Store, operations: list[Operation], confirm_delete: bool = Fals
         _apply_groups(store, todo, journal, references)
     finally:
         journal.close()
-    return journal.path
+    return journal.path if journal.files else None
 
 
 def _apply_groups(store: Store, todo: list[Operation], journal: Journal, references: list[str]) -> None:

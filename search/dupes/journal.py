@@ -34,6 +34,7 @@ class Journal:
 
     def __init__(self, path: Path):
         self.path = path
+        self.files = 0  # files named so far
         self._handle = open(path, "a", encoding="utf-8")
 
     @classmethod
@@ -53,12 +54,16 @@ class Journal:
         """Say what is about to happen to one file (``created``: outermost folder a move makes)."""
         self._write({"step": "begin", "action": op.action, "path": op.path, "keeper": op.keeper,
                      "target": op.target, "created": created, "record": json.loads(record.to_bytes())})
+        self.files += 1
 
     def done(self, op, trashed: str | None) -> None:
         self._write({"step": "done", "path": op.path, "trashed": trashed})
 
     def close(self) -> None:
+        """Close the journal; one that names no file is removed (there is nothing to undo)."""
         self._handle.close()
+        if self.files == 0:
+            self.path.unlink()
 
 
 def _trash_dirs(path: str) -> list[Path]:

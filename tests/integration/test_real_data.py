@@ -51,4 +51,7 @@ def test_caltech_dev_every_file_indexed_and_precision_at_10(tmp_path):
     precision = float((labels[top] == labels[:, None]).mean())
     assert precision >= 0.80, precision
     again = build(tmp_path / "idx", folder)
-    assert again.unchanged == 5806 and again.seconds < 0.1 * summary.seconds
+    assert (again.unchanged, again.embedded, again.new) == (5806, 0, 0)  # one stat per file, nothing read
+    # Measured 0.2 s against 87 s for the first run (docs/BENCHMARKS.md): 10 % leaves a 50x margin
+    # for a loaded machine, and still fails if unchanged files were read or hashed again.
+    assert again.seconds < 0.1 * summary.seconds

@@ -8,7 +8,7 @@ import pytest
 
 from fakes import fake_index, photo_and_copy
 from imgsearch_cnn.indexer.store import Store
-from imgsearch_cnn.search.dupes import fileops, groups, job, journal
+from imgsearch_cnn.search.dupes import actions, fileops, groups, job, journal
 from inventories import inventory
 
 
@@ -75,3 +75,14 @@ def test_nothing_to_undo_says_so(tmp_path):
     fake_index(tmp_path / "idx", [])
     assert undo(tmp_path / "idx").problems == ["nothing to undo"]
     assert not os.path.exists(tmp_path / "idx" / "journal")
+
+
+def test_a_clean_up_refused_at_apply_time_leaves_no_journal(tmp_path):
+    photos, index = photo_and_copy(tmp_path)
+    with Store.open(index, writable=True) as store:
+        planned = job.run(store, groups.DedupeOptions(preset="exact"), "trash")
+        assert [op.skip for op in planned.operations] == [None]
+        os.utime(photos / "b.jpg", ns=(1, 1))  # changed between the plan and the apply
+        assert actions.apply(store, planned.operations) is None
+        assert planned.operations[0].skip == "changed since indexed" and journal.pending(store) == []
+    assert (photos / "b.jpg").exists()
