@@ -26,7 +26,7 @@ from pathlib import Path
 from imgsearch_cnn.indexer.scan import content_hash, is_under
 from imgsearch_cnn.indexer.store import Record, Store
 from imgsearch_cnn.search.dupes import fileops
-from imgsearch_cnn.search.dupes.journal import Journal
+from imgsearch_cnn.search.dupes.journal import Journal, find_in_trash
 from imgsearch_cnn.search.dupes.keep import is_reference
 
 ACTIONS = ("report", "move", "trash", "hardlink", "symlink", "delete")
@@ -98,6 +98,8 @@ def member_problem(action: str, record: Record, keeper: Record, references: list
         return "changed since indexed"
     if action in EXACT_ONLY and record.hash != keeper.hash:
         return "not byte-identical to the keeper"
+    if action == "hardlink" and os.stat(record.path).st_dev != os.stat(keeper.path).st_dev:
+        return "on another file system than the keeper: cannot hard-link"
     if verify_bytes and content_hash(record.path) != record.hash:
         return "bytes changed since indexed"
     if target and os.path.lexists(target):
@@ -169,8 +171,6 @@ def _do(op: Operation, keeper: Record, record: Record) -> str | None:
         fileops.move(op.path, op.target, record.hash)
     elif op.action == "trash":
         from send2trash import send2trash
-
-        from imgsearch_cnn.search.dupes.journal import find_in_trash
 
         send2trash(op.path)
         return find_in_trash(op.path)

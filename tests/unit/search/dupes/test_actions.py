@@ -3,6 +3,7 @@ after undo, with a file changed since indexing and with a reference folder."""
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from PIL import ImageEnhance
 from fakes import fake_index
 from inventories import contents, inventory
 from imgsearch_cnn.indexer.store import Store
-from imgsearch_cnn.search.dupes import actions, groups, job, journal
+from imgsearch_cnn.search.dupes import actions, fileops, groups, job, journal
 from photos import draw_photo
 
 
@@ -117,3 +118,22 @@ def test_each_action_leaves_a_group_alone_when_a_duplicate_is_the_keeper_under_a
         assert skipped == {str(photos / "trip" / "a_copy.jpg"):
                            f"{photos / 'trip' / 'a_copy.jpg'} is a link to, or another name of, the keeper"}
         assert inventory(*group_files) == before
+
+
+def test_a_hard_link_across_file_systems_is_refused_before_anything_happens(tmp_path):
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("no second file system here")
+    other = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        (tmp_path / "photos").mkdir()
+        draw_photo(3).save(tmp_path / "photos" / "a.jpg", quality=90)
+        shutil.copy2(tmp_path / "photos" / "a.jpg", other / "a_copy_elsewhere.jpg")
+        fake_index(tmp_path / "idx", [tmp_path / "photos", other])
+        with Store.open(tmp_path / "idx", writable=True) as store:
+            options = groups.DedupeOptions(preset="exact", keep_rules=["path:" + str(tmp_path)])
+            outcome = job.run(store, options, "hardlink", apply=True)
+        assert [op.skip for op in outcome.operations] == ["on another file system than the keeper: cannot hard-link"]
+        assert outcome.journal is None and fileops.is_regular(str(other / "a_copy_elsewhere.jpg"))
+    finally:
+        shutil.rmtree(other)
