@@ -46,4 +46,12 @@ def phashes(image: Image.Image) -> np.ndarray:
 
 def distance(a: np.ndarray, b: np.ndarray) -> int:
     """Hamming distance between photo a (upright) and photo b in its closest orientation."""
-    return int(min(bin(int(a[0]) ^ int(other)).count("1") for other in b))
+    return closest(a, b)[0]
+
+
+def closest(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+    """(Hamming distance, index in ORIENTATIONS) of the orientation of photo b closest to photo a
+    upright: b turned by ORIENTATIONS[index] looks like a."""
+    distances = [bin(int(a[0]) ^ int(other)).count("1") for other in b]
+    best = int(np.argmin(distances))
+    return distances[best], best

@@ -53,6 +53,17 @@ def score(name: str, predicted: set, truth: set, info: dict, seconds: float) -> 
             "pairs": len(predicted), "per_edit": {k: sum(v) / len(v) for k, v in sorted(per_edit.items())}}
 
 
+def keeper_is_original(groups, info: dict) -> tuple[int, int]:
+    """(groups whose keeper is the original photo, groups that contain an original)."""
+    right = total = 0
+    for group in groups:
+        edits = {p: info.get(p, {}).get("edit") for p in group.paths}
+        if "original" in edits.values():
+            total += 1
+            right += edits[group.keeper.path] == "original"
+    return right, total
+
+
 def run_imgsearch(bench: Path, preset: str, workdir: Path) -> tuple[set, float, object]:
     from imgsearch_cnn.indexer import models
     from imgsearch_cnn.indexer.store import Store
@@ -119,6 +130,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         predicted, seconds, result = run_imgsearch(bench, args.preset, Path(tmp))
     rows.append(score(f"imgsearch ({args.preset})", predicted, truth, info, seconds))
+    right, total = keeper_is_original(result.groups, info)
+    print(f"imgsearch keeper is the original in {right} of {total} groups ({right / max(total, 1):.2f})")
     if args.show_errors:
         for pair in list(predicted - truth)[: args.show_errors]:
             print("false positive:", *sorted(pair))

@@ -5,8 +5,11 @@ N x N matrix). A candidate pair is accepted by the first rule that fires, cheape
 
 1. same content hash (exact copy);
 2. cosine similarity >= ``accept`` (the preset's threshold);
-3. perceptual hash within ``phash_distance`` bits in some orientation (finds blurred, shrunk,
-   recompressed, brightened, grey, mirrored and rotated copies, whatever their CNN score);
+3. perceptual hash within ``phash_distance`` bits in some orientation, confirmed by the pixels:
+   the edges of the two photos, the second turned the way the hashes say, correlate at least
+   ``phash_agreement`` (finds blurred, shrunk, recompressed, brightened, grey, mirrored and
+   rotated copies, whatever their CNN score; a hash match alone also groups look-alike product
+   shots, documents and small images);
 4. cosine >= ``verify_floor`` and the local-feature check passes (crops, straightened,
    captioned, padded copies; search/verify.py).
 
@@ -24,11 +27,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from imgsearch_cnn.indexer.phash import closest
 from imgsearch_cnn.indexer.store import Record, Store
 from imgsearch_cnn.search.dupes import candidates
 from imgsearch_cnn.search.dupes import keep as keeping
 from imgsearch_cnn.search.dupes.ignore import ignore_key, load_ignored
-from imgsearch_cnn.search.dupes.verify import FeatureCache
+from imgsearch_cnn.search.dupes.verify import FeatureCache, PixelCache
 
 PRESETS = {
     "exact": None,
@@ -43,6 +47,7 @@ class DedupeOptions:
     threshold: float | None = None  # overrides the preset's cosine threshold
     neighbours: int = 10
     phash_distance: int = 8
+    phash_agreement: float = 0.7  # edge correlation a pHash match needs (docs/BENCHMARKS.md)
     verify_floor: float = 0.5
     max_group_size: int = 100
     keep_rules: list[str] = field(default_factory=lambda: list(keeping.DEFAULT_RULES))
@@ -81,14 +86,6 @@ def accept_threshold(options: DedupeOptions) -> float | None:
     if options.preset not in PRESETS:
         raise ValueError(f"unknown preset {options.preset!r}: {', '.join(PRESETS)}")
     return PRESETS[options.preset]
-
-
-def _phash_match(a: np.ndarray | None, b: np.ndarray | None, limit: int) -> bool:
-    if a is None or b is None:
-        return False
-    from imgsearch_cnn.indexer.phash import distance
-
-    return distance(a, b) <= limit
 
 
 def find_groups(store: Store, options: DedupeOptions | None = None,
@@ -154,13 +151,23 @@ class _Decider:
 
     def __init__(self, accept, options, cache, phash_of, vectors):
         self.accept, self.options, self.cache, self.phash_of, self.vectors = accept, options, cache, phash_of, vectors
+        self.pixels = PixelCache()
+
+    def _phash_match(self, path_a: str, path_b: str, a: np.ndarray | None, b: np.ndarray | None) -> bool:
+        """Close perceptual hashes, and the pixels agree once b is turned the way the hashes say:
+        a hash match alone groups look-alike product shots, documents and small images."""
+        if a is None or b is None:
+            return False
+        bits, turn = closest(a, b)
+        return bits <= self.options.phash_distance and \
+            self.pixels.agreement(path_a, path_b, turn) >= self.options.phash_agreement
 
     def __call__(self, path_a: str, path_b: str, i: int, j: int, score: float | None = None) -> str | None:
         if score is None:
             score = float(self.vectors[i] @ self.vectors[j])
         if score >= self.accept:
             return "cosine"
-        if _phash_match(self.phash_of(i), self.phash_of(j), self.options.phash_distance):
+        if self._phash_match(path_a, path_b, self.phash_of(i), self.phash_of(j)):
             return "phash"
         if score >= self.options.verify_floor and self.cache.same(path_a, path_b):
             return "local"

@@ -32,6 +32,55 @@ class Verdict:
     correlation: float
 
 
+class PixelCache:
+    """Edge maps of photos at one small square size, for comparing two photos of the same framing
+    (what a perceptual-hash match says they have) pixel by pixel."""
+
+    def __init__(self, size: int = 256, blur: float = 2.0):
+        self.size, self.blur = size, blur
+        self._cache: dict[str, np.ndarray | None] = {}
+
+    def edges(self, path: str, orientation: int = 0) -> np.ndarray | None:
+        """Gradient magnitude of the photo squashed to size x size, turned by
+        phash.ORIENTATIONS[orientation]."""
+        if path not in self._cache:
+            self._cache[path] = _edge_map(path, self.size, self.blur)
+        grey = self._cache[path]
+        return None if grey is None else _turn(grey, orientation)
+
+    def agreement(self, path_a: str, path_b: str, orientation: int) -> float:
+        """Correlation of the edges of a and of b turned by ``orientation`` (1.0 = same picture;
+        different photos of look-alike product shots stay well below a copy's score)."""
+        a, b = self.edges(path_a), self.edges(path_b, orientation)
+        return 0.0 if a is None or b is None else _correlation(a, b)
+
+
+def _edge_map(path: str, size: int, blur: float) -> np.ndarray | None:
+    import cv2
+    from PIL import Image
+
+    try:
+        image = open_image(path, draft_size=size).image
+    except DecodeError:
+        return None
+    grey = np.asarray(image.convert("L").resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32)
+    smooth = cv2.GaussianBlur(grey, (0, 0), blur)
+    return np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
+
+
+def _turn(square: np.ndarray, orientation: int) -> np.ndarray:
+    """The square array turned like phash.ORIENTATIONS[orientation] turns an image."""
+    turns = (lambda x: x, lambda x: np.rot90(x, 1), lambda x: np.rot90(x, 2), lambda x: np.rot90(x, 3),
+             np.fliplr, np.flipud, lambda x: x.T, lambda x: np.rot90(x, 2).T)
+    return np.ascontiguousarray(turns[orientation](square))
+
+
+def _correlation(x: np.ndarray, y: np.ndarray) -> float:
+    x, y = x - x.mean(), y - y.mean()
+    denominator = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum() / denominator) if denominator > 0 else 0.0
+
+
 class FeatureCache:
     """SIFT features per path (and of its mirror image, when asked), computed once per run."""
 
@@ -102,8 +151,4 @@ def _aligned_correlation(a: np.ndarray, b: np.ndarray, transform: np.ndarray) ->
     cover = cv2.warpAffine(np.ones_like(a), transform, (width, height), flags=cv2.INTER_NEAREST) > 0.5
     if cover.sum() < 0.1 * cover.size and cover.sum() < 0.1 * a.size:
         return 0.0
-    x = cv2.GaussianBlur(warped, (0, 0), 2.0)[cover]
-    y = cv2.GaussianBlur(b, (0, 0), 2.0)[cover]
-    x, y = x - x.mean(), y - y.mean()
-    denominator = float(np.sqrt((x * x).sum() * (y * y).sum()))
-    return float((x * y).sum() / denominator) if denominator > 0 else 0.0
+    return _correlation(cv2.GaussianBlur(warped, (0, 0), 2.0)[cover], cv2.GaussianBlur(b, (0, 0), 2.0)[cover])

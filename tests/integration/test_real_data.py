@@ -55,3 +55,21 @@ def test_caltech_dev_every_file_indexed_and_precision_at_10(tmp_path):
     # Measured 0.2 s against 87 s for the first run (docs/BENCHMARKS.md): 10 % leaves a 50x margin
     # for a loaded machine, and still fails if unchanged files were read or hashed again.
     assert again.seconds < 0.1 * summary.seconds
+
+
+def test_a_hash_match_between_look_alike_product_shots_needs_the_pixels_to_agree():
+    """Caltech-101 holds different motorbikes shot the same way (pHash 4 bits apart) and true
+    duplicates (Leopards 0038 = 0138): only the duplicates pass the edge check."""
+    from PIL import Image
+
+    from imgsearch_cnn.indexer.phash import closest, phashes
+    from imgsearch_cnn.search.dupes.groups import DedupeOptions
+    from imgsearch_cnn.search.dupes.verify import PixelCache
+
+    folder = needs_shared("caltech101-dev")
+    pixels, floor = PixelCache(), DedupeOptions().phash_agreement
+    for a, b, same in (("Motorbikes/image_0002.jpg", "Motorbikes/image_0038.jpg", False),
+                       ("Leopards/image_0038.jpg", "Leopards/image_0138.jpg", True)):
+        bits, turn = closest(phashes(Image.open(folder / a)), phashes(Image.open(folder / b)))
+        assert bits <= DedupeOptions().phash_distance
+        assert (pixels.agreement(str(folder / a), str(folder / b), turn) >= floor) == same, (a, b)

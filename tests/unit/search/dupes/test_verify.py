@@ -49,3 +49,21 @@ def test_an_unreadable_file_is_never_the_same(tmp_path):
     (tmp_path / "broken.jpg").write_bytes(b"no photo")
     textured(6).save(tmp_path / "ok.jpg")
     assert not FeatureCache().same(str(tmp_path / "broken.jpg"), str(tmp_path / "ok.jpg"))
+
+
+def test_pixel_agreement_confirms_a_turned_blurred_copy_and_not_another_photo(tmp_path):
+    from PIL import ImageFilter
+
+    from imgsearch_cnn.indexer.phash import closest, phashes
+    from imgsearch_cnn.search.dupes.verify import PixelCache
+
+    photo = textured(7)
+    photo.save(tmp_path / "a.jpg", quality=92)
+    photo.transpose(Image.Transpose.ROTATE_90).filter(ImageFilter.GaussianBlur(2)).save(tmp_path / "b.jpg")
+    textured(8).save(tmp_path / "c.jpg")
+    pixels = PixelCache()
+    bits, turn = closest(phashes(photo), phashes(Image.open(tmp_path / "b.jpg")))
+    assert bits <= 8 and turn != 0
+    assert pixels.agreement(str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg"), turn) > 0.9
+    assert max(pixels.agreement(str(tmp_path / "a.jpg"), str(tmp_path / "c.jpg"), k) for k in range(8)) < 0.3
+    assert pixels.agreement(str(tmp_path / "a.jpg"), str(tmp_path / "missing.jpg"), 0) == 0.0
