@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from imgsearch_cnn.indexer import raw
 from imgsearch_cnn.indexer.models import Preprocessing
 
 # Refuse images above this many pixels (PIL's own default guard is 89 Mpx, too low for
@@ -100,8 +101,10 @@ def open_image(path: str | Path, draft_size: int | None = None) -> Decoded:
 
     ``draft_size`` lets JPEG decoding skip detail the network never sees (DCT scaling), which
     makes large photos several times faster to read; the result is at least that size.
-    Raises DecodeError with a human-readable reason.
+    Raises DecodeError with a human-readable reason. Camera RAW files go through indexer/raw.py.
     """
+    if raw.is_raw(path):
+        return _open_raw(path, draft_size)
     _register_heif()
     try:
         with warnings.catch_warnings():
@@ -140,6 +143,14 @@ def open_image(path: str | Path, draft_size: int | None = None) -> Decoded:
     if turned:
         width, height = height, width  # report the upright dimensions
     return Decoded(to_rgb(image), width, height, fmt, taken)
+
+
+def _open_raw(path: str | Path, draft_size: int | None) -> Decoded:
+    try:
+        image, width, height = raw.open_raw(path, min_side=draft_size)
+    except raw.RawError as exc:
+        raise DecodeError(str(exc)) from exc
+    return Decoded(image, width, height, raw.format_name(path), None)
 
 
 def read_header(path: str | Path) -> Decoded:

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from imgsearch_cnn.indexer.raw import RAW_EXTENSIONS
+
 IMAGE_EXTENSIONS = frozenset(
     ".jpg .jpeg .jpe .jfif .png .webp .gif .bmp .dib .tif .tiff .heic .heif .hif .avif".split()
-)
+) | RAW_EXTENSIONS
 # Extensions that are certainly not photos: not worth opening to sniff.
 _NOT_IMAGES = frozenset(
     ".txt .json .xml .xmp .html .htm .md .csv .pdf .zip .gz .tar .7z .mp4 .mov .avi .mkv .m4v "
@@ -54,7 +56,9 @@ def sniff_image(head: bytes) -> bool:
         or head.startswith(b"BM")
         or head[:4] in (b"II*\x00", b"MM\x00*")  # TIFF
         or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
-        or head[4:8] == b"ftyp"  # HEIF/HEIC/AVIF: an ISO media file (brands vary by camera)
+        or head[4:8] == b"ftyp"  # HEIF/HEIC/AVIF/CR3: an ISO media file (brands vary by camera)
+        or head[:4] in (b"IIRO", b"IIRS", b"MMOR", b"IIU\x00", b"FOVb")  # Olympus, Panasonic, Sigma RAW
+        or head.startswith(b"FUJIFILM")  # Fujifilm RAF
     )
 
 

@@ -84,3 +84,37 @@ def purity(members: dict[int, list[str]], total: int) -> float:
         folders = [os.path.basename(os.path.dirname(p)) for p in paths]
         right += max(folders.count(f) for f in set(folders))
     return right / total
+
+
+def write_dng(path: Path, image: Image.Image, orientation: int = 1) -> Path:
+    """A real DNG (pidng, an encoder of Adobe's format) holding ``image`` as 12-bit RGGB sensor
+    data, as a camera would store it; ``orientation`` is the TIFF orientation tag (6 = turned).
+    The sensor holds linear light in sRGB primaries (its colour matrix says so), so developing
+    it gives back the picture."""
+    from pidng.core import RAW2DNG, DNGTags, Tag
+    from pidng.defs import CalibrationIlluminant, CFAPattern, DNGVersion, PhotometricInterpretation
+
+    linear = (np.asarray(image.convert("RGB"), dtype=np.float64) / 255) ** 2.2
+    height, width = linear.shape[:2]
+    top = (1 << 12) - 1
+    sensor = np.zeros((height, width), np.uint16)
+    for rows, cols, channel in ((0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 2)):
+        sensor[rows::2, cols::2] = np.round(linear[rows::2, cols::2, channel] * top).astype(np.uint16)
+    xyz_to_srgb = [[32406, 10000], [-15372, 10000], [-4986, 10000], [-9689, 10000], [18758, 10000],
+                   [415, 10000], [557, 10000], [-2040, 10000], [10570, 10000]]
+    tags = DNGTags()
+    for tag, value in ((Tag.ImageWidth, width), (Tag.ImageLength, height), (Tag.TileWidth, width),
+                       (Tag.TileLength, height), (Tag.Orientation, orientation),
+                       (Tag.PhotometricInterpretation, PhotometricInterpretation.Color_Filter_Array),
+                       (Tag.SamplesPerPixel, 1), (Tag.BitsPerSample, 12), (Tag.CFARepeatPatternDim, [2, 2]),
+                       (Tag.CFAPattern, CFAPattern.RGGB), (Tag.BlackLevel, 0), (Tag.WhiteLevel, top),
+                       (Tag.ColorMatrix1, xyz_to_srgb),
+                       (Tag.CalibrationIlluminant1, CalibrationIlluminant.D65),
+                       (Tag.AsShotNeutral, [[1, 1], [1, 1], [1, 1]]), (Tag.Make, "imgsearch"),
+                       (Tag.Model, "test camera"), (Tag.DNGVersion, DNGVersion.V1_4),
+                       (Tag.DNGBackwardVersion, DNGVersion.V1_2)):
+        tags.set(tag, value)
+    writer = RAW2DNG()
+    writer.options(tags, path=str(path.parent), compress=False)
+    writer.convert(sensor, filename=path.stem)
+    return path

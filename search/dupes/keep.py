@@ -6,7 +6,8 @@ Rules (``--keep`` takes them comma-separated, first rule decides, later ones bre
 * ``size``        largest file
 * ``oldest``      earliest EXIF capture time (photos without one come last)
 * ``newest``      latest EXIF capture time
-* ``format:A>B>C`` preferred formats in that order (e.g. ``format:heic>jpg``)
+* ``format:A>B>C`` preferred formats in that order (e.g. ``format:heic>jpg``; ``raw`` names every
+  camera RAW format, so ``format:raw>jpg`` keeps the RAW of a RAW + JPEG pair)
 * ``path:PREFIX`` files under PREFIX first
 * ``shortest``    shortest path (always the final tie-break, then the path itself)
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 from typing import Callable
 
+from imgsearch_cnn.indexer.raw import RAW_EXTENSIONS
 from imgsearch_cnn.indexer.scan import is_under
 from imgsearch_cnn.indexer.store import Record
 
@@ -27,7 +29,10 @@ _FORMAT_ALIASES = {"jpg": "jpeg", "jpe": "jpeg", "tif": "tiff", "heic": "heif"}
 
 
 def _norm_format(name: str) -> str:
+    """One name per format: jpg/jpe -> jpeg, tif -> tiff, heic -> heif, every camera RAW -> raw."""
     name = name.strip().lower()
+    if "." + name in RAW_EXTENSIONS:
+        return "raw"
     return _FORMAT_ALIASES.get(name, name)
 
 

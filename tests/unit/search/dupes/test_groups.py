@@ -101,3 +101,19 @@ def test_no_chaining_along_a_gradual_sequence(tmp_path):
     for group in result.groups:  # ...but no group reaches from one end to the other
         names = {p.split("/")[-1] for p in group.paths}
         assert not {"step_0.jpg", "step_8.jpg"} <= names, names
+
+
+@pytest.mark.parametrize("rule, keeper", [("format:raw>jpg", "shot.dng"), ("format:jpg>raw", "shot.jpg")])
+def test_a_raw_and_the_camera_jpeg_of_one_shot_are_one_capture(tmp_path, rule, keeper):
+    from photos import write_dng
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    shot = draw_photo(21, (480, 360))
+    write_dng(folder / "shot.dng", shot)
+    shot.save(folder / "shot.jpg", quality=92)  # what the camera wrote beside it
+    draw_photo(22, (480, 360)).save(folder / "other.jpg", quality=92)
+    fake_index(tmp_path / "idx", [folder])
+    found, result = grouped(tmp_path / "idx", keep_rules=[rule])
+    assert found == [["shot.dng", "shot.jpg"]]
+    assert result.groups[0].keeper.path.endswith(keeper) and result.groups[0].keeper.format in ("DNG", "JPEG")

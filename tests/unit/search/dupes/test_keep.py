@@ -38,3 +38,9 @@ def test_reference_folder_always_wins():
 def test_unknown_rule_is_rejected():
     with pytest.raises(ValueError, match="unknown keep rule"):
         keep.parse_rules("resolution,prettiest")
+
+
+def test_raw_names_every_camera_raw_format():
+    photos = [rec("/p/a.jpg", fmt="JPEG"), rec("/p/a.nef", fmt="NEF"), rec("/p/b.cr3", fmt="CR3")]
+    assert best(photos, ["format:raw>jpg"]) in ("/p/a.nef", "/p/b.cr3")
+    assert best(photos, ["format:jpg>raw"]) == "/p/a.jpg"
