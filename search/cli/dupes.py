@@ -15,8 +15,9 @@ OPTIONS = [
     click.option("--threshold", type=FiniteFloat(0, 1), default=None,
                  help="Accept pairs whose CNN cosine similarity is at least this (near=0.95, similar=0.80)."),
     click.option("--max-group-size", type=click.IntRange(2), default=100, show_default=True),
-    click.option("--keep", "keep_rules", default="resolution,size,oldest,shortest", show_default=True,
-                 help="Keeper rules in order: resolution, size, oldest, newest, format:heic>jpg, path:PREFIX, shortest."),
+    click.option("--keep", "keep_rules", default="original,earliest,resolution,size,oldest,shortest", show_default=True,
+                 help="Keeper rules in order: original, earliest, resolution, size, oldest, newest, format:raw>jpg, "
+                      "path:PREFIX, shortest."),
     click.option("--reference", "references", multiple=True, type=click.Path(exists=True, file_okay=False),
                  help="A folder whose files always win and are never changed (repeatable)."),
     click.option("--move-to", type=click.Path(file_okay=False), default=None,
@@ -57,13 +58,15 @@ def run(index, preset, threshold, max_group_size, keep_rules, references, move_t
     from imgsearch_cnn.indexer.store import Store, StoreError
     from imgsearch_cnn.search.dupes import actions, groups, job, keep
     from imgsearch_cnn.search.render import dupes as render
+    from imgsearch_cnn.search.render import terminal
 
     try:
         options = groups.DedupeOptions(preset=preset, threshold=threshold, max_group_size=max_group_size,
                                        keep_rules=keep.parse_rules(keep_rules),
                                        references=[os.path.realpath(r) for r in references])
-        with Store.open(index_path(index), writable=apply and action != "report") as store:
-            outcome = job.run(store, options, action, move_to, apply, yes)
+        with Store.open(index_path(index), writable=apply and action != "report") as store, \
+                terminal.progress() as progress:
+            outcome = job.run(store, options, action, move_to, apply, yes, progress)
     except (StoreError, ValueError, actions.ActionError) as exc:
         store_failed(exc)
     emit(render, outcome, csv_file, html_out, as_json)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from imgsearch_cnn.indexer.store import Record, Store
 from imgsearch_cnn.search.dupes import candidates
 from imgsearch_cnn.search.dupes import keep as keeping
 from imgsearch_cnn.search.dupes.ignore import ignore_key, load_ignored
+from imgsearch_cnn.search.dupes.looks import LookCache
 from imgsearch_cnn.search.dupes.verify import FeatureCache, PixelCache
 
 PRESETS = {
@@ -66,6 +68,7 @@ class Member:
 class Group:
     keeper: Record
     members: list[Member]  # keeper first
+    keeper_reason: str = ""  # the keep rule that decided (search/dupes/keep.py)
 
     @property
     def paths(self) -> list[str]:
@@ -78,6 +81,7 @@ class DedupeResult:
     pairs_checked: int
     seconds: float
     stats: dict[str, int]
+    cached: bool = False  # taken from the last run (search/dupes/cache.py), nothing checked again
 
 
 def accept_threshold(options: DedupeOptions) -> float | None:
@@ -89,10 +93,13 @@ def accept_threshold(options: DedupeOptions) -> float | None:
 
 
 def find_groups(store: Store, options: DedupeOptions | None = None,
-                ignored: set[tuple[str, str]] | None = None) -> DedupeResult:
+                ignored: set[tuple[str, str]] | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> DedupeResult:
     """Duplicate groups of the indexed photos (see module doc); pairs marked "not a duplicate"
-    (the store's ignore list unless ``ignored`` is given) are never grouped."""
+    (the store's ignore list unless ``ignored`` is given) are never grouped. ``progress(stage,
+    done, total)`` hears how the candidate pairs are being checked (stage "check")."""
     options = options or DedupeOptions()
+    progress = progress or (lambda stage, done, total: None)
     ignored = load_ignored(store) if ignored is None else ignored
     started = time.perf_counter()
     records = {r.path: r for r in store.records()}
@@ -126,7 +133,9 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
         vectors_by_row = np.zeros((len(paths), vectors.shape[1]), dtype=np.float32)
         vectors_by_row[order] = vectors
         decide = _Decider(accept, options, FeatureCache(), lambda n: hashes[records[paths[n]].hash], vectors_by_row)
-        for (a, b), score in zip(pairs, scores):
+        for done, ((a, b), score) in enumerate(zip(pairs, scores)):
+            if done % 64 == 0:
+                progress("check", done, len(pairs))
             i, j = sorted((int(order[a]), int(order[b])))
             ra, rb = records[paths[i]], records[paths[j]]
             if (i, j) in edges or ra.hash == rb.hash:
@@ -140,6 +149,7 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
                 stats[reason] += 1
             else:
                 stats["rejected"] += 1
+        progress("check", len(pairs), len(pairs))
     else:
         decide = None
     groups = star_groups(paths, records, edges, options, decide, ignored)
@@ -185,13 +195,15 @@ def star_groups(paths, records, edges, options, decide=None, ignored=frozenset()
         adjacency.setdefault(j, {})[i] = value
     assigned: set[int] = set()
     groups = []
-    rank = keeping.ranker(options.keep_rules, options.references)
+    looks = LookCache()
     # Visit the best-connected photos first: their neighbourhoods are the natural groups.
     for node in sorted(adjacency, key=lambda n: (-len(adjacency[n]), paths[n])):
         if node in assigned:
             continue
         neighbourhood = [node] + [n for n in adjacency[node] if n not in assigned]
-        keeper = min(neighbourhood, key=lambda n: rank(records[paths[n]]))
+        chosen, why = keeping.choose([records[paths[n]] for n in neighbourhood], options.keep_rules,
+                                     options.references, looks)
+        keeper = next(n for n in neighbourhood if records[paths[n]] is chosen)
         members = [n for n in adjacency.get(keeper, {}) if n not in assigned and n != keeper]
         members.sort(key=lambda n: -adjacency[keeper][n][0])
         members = members[: options.max_group_size - 1]
@@ -205,7 +217,7 @@ def star_groups(paths, records, edges, options, decide=None, ignored=frozenset()
                                   options.max_group_size - len(group))
         if all(keeping.is_reference(m.record.path, options.references) for m in group):
             continue  # only reference files: nothing to do, nothing to report
-        groups.append(Group(group[0].record, group))
+        groups.append(Group(group[0].record, group, why))
     groups.sort(key=lambda g: g.keeper.path)
     return groups
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from imgsearch_cnn.indexer.store import Store
-from imgsearch_cnn.search.dupes import actions, groups
+from imgsearch_cnn.search.dupes import actions, cache, groups
 
 
 @dataclass
@@ -23,12 +23,15 @@ class DupesOutcome:
 
 
 def run(store: Store, options: groups.DedupeOptions, action: str = "report", move_to: str | None = None,
-        apply: bool = False, confirm_delete: bool = False) -> DupesOutcome:
+        apply: bool = False, confirm_delete: bool = False, progress=None) -> DupesOutcome:
     """Find groups and plan ``action``; carry it out only with ``apply`` (dry run otherwise).
-    ``store`` must be writable to apply."""
+    ``store`` must be writable to apply; ``progress`` as for groups.find_groups."""
     if move_to:
         actions.check_move_to(store, move_to, options.references)
-    result = groups.find_groups(store, options)
+    result = cache.load(store, options)
+    if result is None:
+        result = groups.find_groups(store, options, progress=progress)
+        cache.save(store, options, result)
     root = actions.common_root(store) if action == "move" else "/"
     operations = actions.plan(result.groups, action, options.references, move_to, root)
     journal = None

@@ -34,7 +34,7 @@ def accepted_by(outcome) -> dict[str, int]:
 def to_json(outcome) -> dict:
     return {
         "groups": [
-            {"keeper": group.keeper.path, "members": [
+            {"keeper": group.keeper.path, "keeper_reason": group.keeper_reason, "members": [
                 {"path": m.record.path, "keeper": i == 0, "score": round(m.score, 4), "reason": m.reason,
                  "width": m.record.width, "height": m.record.height, "bytes": m.record.size,
                  "taken": m.record.taken, "action": _action(outcome, i, m.record.path)}
@@ -45,6 +45,7 @@ def to_json(outcome) -> dict:
         "pairs_checked": outcome.result.pairs_checked,
         "pairs_rejected": outcome.result.stats.get("rejected", 0),
         "seconds": round(outcome.result.seconds, 3),
+        "reused": outcome.result.cached,
         "applied": outcome.applied,
         "journal": str(outcome.journal) if outcome.journal else None,
     }
@@ -73,7 +74,7 @@ def write_html(outcome, out: Path) -> Path:
         figures = "".join(
             f"<figure class='wide {'keeper' if m['keeper'] else 'dupe'}'><img src='{thumbs[m['path']]}' "
             f"alt='{html.escape(os.path.basename(m['path']))}'><figcaption>"
-            f"<b>{'KEEP' if m['keeper'] else html.escape(m['action'])}</b><br>"
+            f"<b>{'KEEP: ' + html.escape(group['keeper_reason']) if m['keeper'] else html.escape(m['action'])}</b><br>"
             f"score {m['score']:.3f} ({html.escape(m['reason'])})<br>{m['width']}x{m['height']} px, "
             f"{m['bytes'] / 1e3:,.0f} kB{', ' + html.escape(m['taken']) if m['taken'] else ''}<br>"
             f"{html.escape(m['path'])}</figcaption></figure>" for m in group["members"])
@@ -91,7 +92,8 @@ def print_table(outcome) -> None:
     if groups:
         console.print(f"paths below {base}", highlight=False)
     for number, group in enumerate(groups, 1):
-        table = Table(title=f"group {number}", title_justify="left", show_header=True, padding=(0, 1))
+        table = Table(title=f"group {number} (keeper: {group.keeper_reason})", title_justify="left", show_header=True,
+                      padding=(0, 1))
         for name, justify in (("", "left"), ("score", "right"), ("why", "left"), ("pixels", "right"),
                               ("kB", "right"), ("action", "left"), ("path", "left")):
             table.add_column(name, justify=justify, overflow="fold")
@@ -114,7 +116,8 @@ def _print_totals(outcome) -> None:
     rules = ", ".join(f"{rule} {count}" for rule, count in accepted_by(outcome).items() if count)
     console.print(f"{_count(len(result.groups), 'group')}, {_count(duplicates, 'duplicate')}"
                   + (f" (accepted by {rules})" if rules else "")
-                  + f"; {result.pairs_checked:,} candidate pairs checked in {result.seconds:.1f} s", highlight=False)
+                  + (f"; {result.pairs_checked:,} candidate pairs checked in {result.seconds:.1f} s" if not result.cached
+                     else "; the last run's result, reused: nothing changed since"), highlight=False)
     acting = [op for op in outcome.operations if not op.skip and op.action != "report"]
     left = [op for op in outcome.operations if op.skip]
     if left:

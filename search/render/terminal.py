@@ -15,13 +15,14 @@ from rich.text import Text
 console = Console()
 err_console = Console(stderr=True)
 
-_STAGES = {"scan": "Scanning", "hash": "Hashing", "embed": "Embedding"}
+_STAGES = {"scan": "Scanning", "hash": "Hashing", "embed": "Embedding", "check": "Checking candidate pairs"}
+_UNITS = {"check": "pairs"}
 
 
 class _RateColumn(ProgressColumn):
     def render(self, task) -> Text:
         speed = task.finished_speed or task.speed
-        return Text(f"{speed:,.1f} images/s" if speed else "", style="cyan")
+        return Text(f"{speed:,.1f} {task.fields.get('unit', 'images')}/s" if speed else "", style="cyan")
 
 
 @contextmanager
@@ -33,7 +34,8 @@ def progress() -> Iterator:
         def plain(stage: str, done: int, total: int) -> None:
             if done >= total and stage not in finished:
                 finished.add(stage)
-                print(f"{_STAGES.get(stage, stage)}: {done:,} files", file=sys.stderr, flush=True)
+                print(f"{_STAGES.get(stage, stage)}: {done:,} {_UNITS.get(stage, 'files')}", file=sys.stderr,
+                      flush=True)
 
         yield plain
         return
@@ -43,7 +45,7 @@ def progress() -> Iterator:
 
         def live(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
+                tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total, unit=_UNITS.get(stage, "images"))
             bar.update(tasks[stage], completed=done, total=total)
 
         yield live

@@ -44,3 +44,44 @@ def test_raw_names_every_camera_raw_format():
     photos = [rec("/p/a.jpg", fmt="JPEG"), rec("/p/a.nef", fmt="NEF"), rec("/p/b.cr3", fmt="CR3")]
     assert best(photos, ["format:raw>jpg"]) in ("/p/a.nef", "/p/b.cr3")
     assert best(photos, ["format:jpg>raw"]) == "/p/a.jpg"
+
+
+def test_the_original_is_kept_over_letterboxed_captioned_grey_cropped_and_renamed_copies(tmp_path):
+    import os
+
+    from PIL import Image, ImageDraw, ImageOps
+
+    from imgsearch_cnn.search.dupes.looks import LookCache
+    from photos import draw_photo
+
+    def saved(name, image, when):
+        path = tmp_path / name
+        image.save(path, quality=90)
+        os.utime(path, ns=(when, when))
+        return Record(str(path), path.stat().st_size, when, name, image.width, image.height, "JPEG")
+
+    photo = draw_photo(31, (400, 300))
+    boxed = Image.new("RGB", (400, 400))
+    boxed.paste(photo, (0, 50))
+    captioned = Image.new("RGB", (400, 360), "white")
+    captioned.paste(photo)
+    ImageDraw.Draw(captioned).text((10, 320), "best day ever", fill="black")
+    original = saved("beach.jpg", photo, 2_000_000_000)
+    copies = {"letterbox": saved("boxed.jpg", boxed, 1_000_000_000),
+              "caption": saved("captioned.jpg", captioned, 1_000_000_000),
+              "grey": saved("grey.jpg", ImageOps.grayscale(photo).convert("RGB"), 1_000_000_000),
+              "crop": saved("crop.jpg", photo.crop((40, 30, 360, 270)), 1_000_000_000),
+              "named": saved("beach (1).jpg", photo, 2_000_000_000)}
+    expected = {"letterbox": "no added border", "caption": "no added border", "grey": "in colour",
+                "crop": "widest view", "named": "not named as a copy"}
+    looks = LookCache()
+    for kind, copy in copies.items():  # every copy is older than the original: only the signs decide
+        keeper, why = keep.choose([copy, original], list(keep.DEFAULT_RULES), [], looks)
+        assert (keeper.path, why) == (original.path, expected[kind]), kind
+
+
+def test_with_no_sign_in_the_pixels_the_file_written_first_is_kept(tmp_path):
+    first, later = rec("/p/b.jpg"), rec("/p/a.jpg")
+    first.mtime_ns, later.mtime_ns = 1, 2
+    assert keep.choose([later, first], list(keep.DEFAULT_RULES))[0] is first
+    assert keep.choose([later, first], list(keep.DEFAULT_RULES))[1] == "earliest"

@@ -42,6 +42,7 @@ def test_csv_has_one_row_per_photo(outcome, tmp_path):
 def test_html_page_marks_the_keeper(outcome, tmp_path):
     page = render.write_html(outcome, tmp_path / "plan.html").read_text()
     assert page.count("<figure") == 3 and page.count("class='wide keeper'") == 1
+    assert "KEEP: " in page
     assert "dry run: nothing has been changed" in page and "data:image/jpeg;base64," in page
 
 
@@ -53,3 +54,11 @@ def test_the_table_fits_80_columns_and_prints_each_path_once(outcome, monkeypatc
     assert max(len(line) for line in text.splitlines()) <= 80
     assert text.count("beach small.jpg") == 1 and "set aside" not in text.split("moves go to")[0]
     assert "1 group, 2 duplicates (accepted by" in text and "dry run: 2 files would change" in text
+
+
+def test_each_group_says_why_its_keeper_won(outcome, monkeypatch):
+    assert render.to_json(outcome)["groups"][0]["keeper_reason"] == outcome.result.groups[0].keeper_reason != ""
+    console = Console(width=80, record=True, color_system=None)
+    monkeypatch.setattr(render, "console", console)
+    render.print_table(outcome)
+    assert f"(keeper: {outcome.result.groups[0].keeper_reason})" in console.export_text()
