@@ -22,7 +22,9 @@ Presets and the threshold scale: ``--threshold`` is a cosine similarity of CNN v
 
 from __future__ import annotations
 
+import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -55,6 +57,7 @@ class DedupeOptions:
     keep_rules: list[str] = field(default_factory=lambda: list(keeping.DEFAULT_RULES))
     references: list[str] = field(default_factory=list)
     approximate_above: int = 50_000  # candidate search switches to IVF on PCA vectors above this
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # threads checking pairs
 
 
 @dataclass
@@ -133,23 +136,20 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
         vectors_by_row = np.zeros((len(paths), vectors.shape[1]), dtype=np.float32)
         vectors_by_row[order] = vectors
         decide = _Decider(accept, options, FeatureCache(), lambda n: hashes[records[paths[n]].hash], vectors_by_row)
-        for done, ((a, b), score) in enumerate(zip(pairs, scores)):
-            if done % 64 == 0:
-                progress("check", done, len(pairs))
+        tasks = []
+        for (a, b), score in zip(pairs, scores):
             i, j = sorted((int(order[a]), int(order[b])))
             ra, rb = records[paths[i]], records[paths[j]]
-            if (i, j) in edges or ra.hash == rb.hash:
+            if (i, j) in edges or ra.hash == rb.hash or ignore_key(ra.hash, rb.hash) in ignored:
                 continue
-            if ignore_key(ra.hash, rb.hash) in ignored:
-                continue
-            checked += 1
-            reason = decide(paths[i], paths[j], i, j, float(score))
+            tasks.append((paths[i], paths[j], i, j, float(score)))
+        checked = len(tasks)
+        for (_, _, i, j, score), reason in zip(tasks, _decide_all(decide, tasks, options.workers, progress)):
             if reason:
-                edges[(i, j)] = (float(score), reason)
+                edges[(i, j)] = (score, reason)
                 stats[reason] += 1
             else:
                 stats["rejected"] += 1
-        progress("check", len(pairs), len(pairs))
     else:
         decide = None
     groups = star_groups(paths, records, edges, options, decide, ignored)
@@ -182,6 +182,21 @@ class _Decider:
         if score >= self.options.verify_floor and self.cache.same(path_a, path_b):
             return "local"
         return None
+
+
+def _decide_all(decide, tasks: list[tuple], workers: int, progress) -> list[str | None]:
+    """The cascade's verdict on every pair, in order, on ``workers`` threads: decoding, SIFT and
+    matching run in native code that releases the GIL, so threads use every core."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    verdicts: list[str | None] = []
+    with ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
+        for verdict in (pool.map if pool else map)(lambda task: decide(*task), tasks):
+            verdicts.append(verdict)
+            if len(verdicts) % 64 == 0:
+                progress("check", len(verdicts), len(tasks))
+    progress("check", len(tasks), len(tasks))
+    return verdicts
 
 
 def star_groups(paths, records, edges, options, decide=None, ignored=frozenset()) -> list[Group]:

@@ -16,11 +16,14 @@ import numpy as np
 from imgsearch_cnn.indexer.decode import DecodeError, open_image
 
 MAX_SIDE = 512  # detail beyond this does not change the verdict but costs time
+# Keypoints per photo: matching costs grow with their square; 1,500 and 300 gave the same recall
+# on the development benchmark, 300 in half the time (docs/BENCHMARKS.md).
+MAX_FEATURES = 300
 
 
 @dataclass
 class Features:
-    grey: np.ndarray  # float32 grey image, long side <= MAX_SIDE
+    grey: np.ndarray  # uint8 grey image, long side <= MAX_SIDE (kept small: one per photo checked)
     keypoints: np.ndarray  # (n, 2) float32 positions
     descriptors: np.ndarray | None  # (n, 128) float32
 
@@ -44,9 +47,10 @@ class PixelCache:
         """Gradient magnitude of the photo squashed to size x size, turned by
         phash.ORIENTATIONS[orientation]."""
         if path not in self._cache:
-            self._cache[path] = _edge_map(path, self.size, self.blur)
-        grey = self._cache[path]
-        return None if grey is None else _turn(grey, orientation)
+            edges = _edge_map(path, self.size, self.blur)
+            self._cache[path] = None if edges is None else edges.astype(np.float16)  # half the memory
+        edges = self._cache[path]
+        return None if edges is None else _turn(edges.astype(np.float32), orientation)
 
     def agreement(self, path_a: str, path_b: str, orientation: int) -> float:
         """Correlation of the edges of a and of b turned by ``orientation`` (1.0 = same picture;
@@ -84,7 +88,7 @@ def _correlation(x: np.ndarray, y: np.ndarray) -> float:
 class FeatureCache:
     """SIFT features per path (and of its mirror image, when asked), computed once per run."""
 
-    def __init__(self, max_features: int = 1500):
+    def __init__(self, max_features: int = MAX_FEATURES):
         self._cache: dict[tuple[str, bool], Features | None] = {}
         self.max_features = max_features
 
@@ -118,7 +122,7 @@ def _extract(path: str, max_features: int, mirrored: bool = False) -> Features |
     sift = cv2.SIFT_create(nfeatures=max_features)
     keypoints, descriptors = sift.detectAndCompute(grey, None)
     points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
-    return Features(grey.astype(np.float32), points, descriptors)
+    return Features(grey, points, descriptors)
 
 
 def check(a: Features, b: Features, min_inliers: int = 15, min_correlation: float = 0.85) -> Verdict:
@@ -138,7 +142,7 @@ def check(a: Features, b: Features, min_inliers: int = 15, min_correlation: floa
     inliers = int(mask.sum()) if mask is not None else 0
     if transform is None or inliers < min_inliers:
         return Verdict(False, inliers, 0.0)
-    correlation = _aligned_correlation(a.grey, b.grey, transform)
+    correlation = _aligned_correlation(a.grey.astype(np.float32), b.grey.astype(np.float32), transform)
     return Verdict(correlation >= min_correlation, inliers, correlation)
 
 
