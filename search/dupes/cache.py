@@ -19,7 +19,8 @@ from imgsearch_cnn.search.dupes.ignore import load_ignored
 
 def _key(store: Store, options: DedupeOptions) -> str:
     ignored = sorted(load_ignored(store))
-    text = json.dumps([store.generation, asdict(options), ignored], sort_keys=True, default=str)
+    settings = {name: value for name, value in asdict(options).items() if name != "workers"}  # same groups
+    text = json.dumps([store.generation, settings, ignored], sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 

@@ -11,7 +11,7 @@ N x N matrix). A candidate pair is accepted by the first rule that fires, cheape
    rotated copies, whatever their CNN score; a hash match alone also groups look-alike product
    shots, documents and small images);
 4. cosine >= ``verify_floor`` and the local-feature check passes (crops, straightened,
-   captioned, padded copies; search/verify.py).
+   captioned, padded copies; search/dupes/verify.py).
 
 Groups never chain: each group is a keeper and photos accepted as duplicates *of the keeper*.
 
