@@ -19,7 +19,7 @@ Rules (``--keep`` takes them comma-separated, first rule decides, later ones bre
 * ``shortest``    shortest path (always the final tie-break, then the path itself)
 
 Files under a ``--reference`` folder always win and are never modified. The default,
-``original,earliest,resolution,size,oldest,shortest``, keeps the original in 82 % of the groups of
+``original,earliest,resolution,size,oldest,shortest``, keeps the original in 82-83 % of the groups of
 the development benchmark, where the old default (resolution first) kept it in 33 %
 (docs/BENCHMARKS.md).
 """
