@@ -91,7 +91,9 @@ def update_index(
     started = time.perf_counter()
     summary = Summary()
     roots = [os.path.realpath(os.fspath(r)) for r in roots]
-    store.set_meta("roots", sorted(set(store.roots()) | {r for r in roots if os.path.isdir(r)}))
+    indexed = sorted(set(store.roots()) | {r for r in roots if os.path.isdir(r)})
+    if indexed != store.roots():
+        store.set_meta("roots", indexed)
 
     found = scan.walk(roots, exclude=[store.path])
     summary.failures.extend(found.errors)
@@ -109,17 +111,16 @@ def update_index(
     summary.still_failing = len(still_failing)
     todo = [f for f in todo if not _failed_unchanged(failed_before.get(f.path), f)]
     summary.unchanged = len(found.files) - len(todo) - len(still_failing)
-    hashes = _hash_all(todo, progress)
+    hashes, problems = _hash_all(todo, progress)
 
     to_embed: list[tuple[scan.FileInfo, str]] = []
     gone_by_hash = {rec.hash: rec for rec in gone.values()}
     with store.transaction() as writer:
         for info in todo:
             content = hashes.get(info.path)
-            if content is None or content.startswith("!"):
-                reason = content[1:] if content else "cannot read file"
-                writer.put_failure(info.path, reason, info.size, info.mtime_ns)
-                summary.failures.append((info.path, reason))
+            if content is None:
+                writer.put_failure(info.path, problems[info.path], info.size, info.mtime_ns)
+                summary.failures.append((info.path, problems[info.path]))
                 continue
             old = known.get(info.path)
             source = old if old and old.hash == content else gone_by_hash.get(content) or by_hash.get(content)
@@ -163,26 +164,30 @@ def _failed_unchanged(failure: dict | None, info: scan.FileInfo) -> bool:
     return failure is not None and failure.get("size") == info.size and failure.get("mtime_ns") == info.mtime_ns
 
 
-def _hash_all(files: list[scan.FileInfo], progress: Progress) -> dict[str, str]:
-    """Content hashes of these files (threads: hashing is I/O and releases the GIL). A file
-    whose first bytes are no image gets "!reason" instead and is not read further."""
-    result: dict[str, str] = {}
+def _hash_all(files: list[scan.FileInfo], progress: Progress) -> tuple[dict[str, str], dict[str, str]]:
+    """(path -> content hash, path -> why it could not be hashed) for these files (threads:
+    hashing is I/O and releases the GIL). A file whose first bytes are no image is not read
+    further."""
+    hashes: dict[str, str] = {}
+    problems: dict[str, str] = {}
 
-    def one(info: scan.FileInfo) -> tuple[str, str | None]:
+    def one(info: scan.FileInfo) -> tuple[str, str | None, str | None]:
         try:
             if not scan.looks_like_image(info.path):
-                return info.path, "!not an image (unknown file header)"
-            return info.path, scan.content_hash(info.path)
+                return info.path, None, "not an image (unknown file header)"
+            return info.path, scan.content_hash(info.path), None
         except OSError as exc:
-            return info.path, f"!cannot read file: {exc.strerror}"
+            return info.path, None, f"cannot read file: {exc.strerror}"
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        for done, (path, content) in enumerate(pool.map(one, files), 1):
+        for done, (path, content, problem) in enumerate(pool.map(one, files), 1):
             if content is not None:
-                result[path] = content
+                hashes[path] = content
+            else:
+                problems[path] = problem
             if done % 256 == 0 or done == len(files):
                 progress("hash", done, len(files))
-    return result
+    return hashes, problems
 
 
 def _copy_record(source: Record, info: scan.FileInfo, content: str) -> Record:
