@@ -113,8 +113,6 @@ def choose(records: list[Record], rules: list[str], references: list[str] = (),
 
 
 def _rule_key(rule: str) -> Callable[[Record], object]:
-    if rule == "original":  # as a plain sort key (names only): choose() reads the pixels too
-        return lambda r: (bool(_COPY_NAME.search(os.path.basename(r.path))), r.taken is None)
     if rule == "earliest":
         return lambda r: r.mtime_ns
     if rule == "resolution":
@@ -144,13 +142,6 @@ def _invert(text: str) -> tuple[int, ...]:
 def parse_rules(text: str) -> list[str]:
     rules = [r.strip() for r in text.split(",") if r.strip()]
     for rule in rules:
-        _rule_key(rule)  # raises on an unknown rule
+        if rule != "original":  # a cascade of its own in choose()
+            _rule_key(rule)  # raises on an unknown rule
     return rules
-
-
-def ranker(rules: list[str], references: list[str] = ()) -> Callable[[Record], tuple]:
-    """A sort key: the photo to keep sorts first (``original`` reads names and capture times
-    only here; :func:`choose` also reads the pixels)."""
-    keys = [_rule_key(rule) for rule in rules]
-    references = [os.path.abspath(r) for r in references]
-    return lambda r: (not is_reference(r.path, references), *(key(r) for key in keys), len(r.path), r.path)

@@ -11,7 +11,7 @@ def rec(path, w=100, h=100, size=1000, taken=None, fmt="JPEG"):
 
 
 def best(records, rules, references=()):
-    return min(records, key=keep.ranker(rules, list(references))).path
+    return keep.choose(records, list(rules), list(references))[0].path
 
 
 def test_default_prefers_resolution_then_size_then_oldest_then_shortest_path():
