@@ -44,10 +44,16 @@ def run(index, method, k, metric, features, eps, min_samples, fit_limit, k_plot,
                              min_samples=min_samples, fit_limit=fit_limit)
     path = index_path(index)
     try:
-        with Store.open(path, writable=True) as store:
+        with Store.open(path) as store:  # read-only: clustering works while an index run writes
             outcome = job.run(store, options, features)
     except (StoreError, ValueError) as exc:
         store_failed(exc)
+    try:
+        with Store.open(path, writable=True) as store:
+            job.save(store, outcome)
+    except StoreError as exc:
+        click.echo(f"warning: clusters not saved in the index ({exc}); `imgsearch map` will not colour them",
+                   err=True)
     plot = None
     if outcome.k_choice:
         plot = render.plot_k_choice(outcome.k_choice, Path(k_plot) if k_plot else path / layout.K_PLOT)

@@ -55,7 +55,8 @@ def representatives(vectors: np.ndarray, labels: np.ndarray, paths: list[str]) -
 
 
 def run(store: Store, options: ClusterOptions, features: str = "cnn") -> ClustersOutcome:
-    """Cluster the index's photos and, if ``store`` is writable, save the assignment in it."""
+    """Cluster the index's photos and, if ``store`` is writable, save the assignment in it
+    (else :func:`save` does it later)."""
     paths, vectors = load_vectors(store, features)
     if len(paths) < 2:
         raise ValueError(f"clustering needs at least 2 photos; the index holds {len(paths)}")
@@ -71,11 +72,17 @@ def run(store: Store, options: ClusterOptions, features: str = "cnn") -> Cluster
         result.notes.insert(0, f"k={choice.best} chosen by {choice.criterion} over k in {choice.ks[0]}..{choice.ks[-1]}")
     outcome = ClustersOutcome(paths, result, representatives(vectors, result.labels, paths), choice, features)
     if store.writable:
-        store.set_extra("clusters", {
-            "method": result.method, "metric": result.metric, "k": result.k, "features": features,
-            "labels": dict(zip(paths, result.labels.tolist())),
-        })
+        save(store, outcome)
     return outcome
+
+
+def save(store: Store, outcome: ClustersOutcome) -> None:
+    """Keep the cluster of every photo in the index (read by `imgsearch map`)."""
+    result = outcome.result
+    store.set_extra("clusters", {
+        "method": result.method, "metric": result.metric, "k": result.k, "features": outcome.features,
+        "labels": dict(zip(outcome.paths, result.labels.tolist())),
+    })
 
 
 def map_points(store: Store, sample: int, method: str, features: str) -> maps.MapPoints:

@@ -66,3 +66,12 @@ def test_map_png_and_interactive_html(index, tmp_path):
         assert tab.locator("#tip").is_visible()
         assert tab.evaluate("document.getElementById('tipimg').naturalWidth") > 0
         assert tab.locator("#tippath").inner_text().endswith(".jpg")
+
+
+def test_clustering_works_while_an_index_run_holds_the_index(index):
+    from imgsearch_cnn.indexer.store import Store
+
+    with Store.open(index, writable=True):  # as `imgsearch index` does while it runs
+        result = imgsearch("clusters", "--index", index, "--k", "3", "--json")
+    assert result.returncode == 0 and json.loads(result.stdout)["k"] == 3
+    assert "warning: clusters not saved in the index" in result.stderr
