@@ -8,14 +8,13 @@ format is read from the content, never from the file name.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from imgsearch_cnn.indexer import raw
+from imgsearch_cnn.indexer import metadata, raw
 from imgsearch_cnn.indexer.models import Preprocessing
 
 # Refuse images above this many pixels (PIL's own default guard is 89 Mpx, too low for
@@ -38,6 +37,7 @@ class Decoded:
     height: int
     format: str
     taken: str | None  # EXIF capture time, ISO 8601, if the photo has one
+    meta: dict = field(default_factory=dict)  # camera, lens, gps, rating, keywords (indexer/metadata.py)
 
 
 def _register_heif() -> None:
@@ -56,17 +56,6 @@ def _quiet_exif_warnings() -> None:
     """Pillow warns ("Corrupt EXIF data", "Possibly corrupt EXIF") on camera quirks it then
     handles; the photo decodes fine, so those warnings would only be noise on the terminal."""
     warnings.filterwarnings("ignore", category=UserWarning, module="PIL")
-
-
-def _capture_time(image: Image.Image) -> str | None:
-    try:
-        exif = image.getexif()
-        value = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)  # DateTimeOriginal, DateTime
-        if not value:
-            return None
-        return datetime.strptime(str(value).strip("\x00 "), "%Y:%m:%d %H:%M:%S").isoformat()
-    except Exception:  # broken EXIF must not make the photo itself fail
-        return None
 
 
 def _orientation(image: Image.Image) -> int:
@@ -118,7 +107,7 @@ def open_image(path: str | Path, draft_size: int | None = None) -> Decoded:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise DecodeError(f"decompression bomb refused ({width}x{height} pixels)")
-                taken = _capture_time(image)
+                taken, meta = metadata.capture_time(image), metadata.read(image)
                 turned = _orientation(image) in (5, 6, 7, 8)
                 if getattr(image, "n_frames", 1) > 1:
                     image.seek(0)
@@ -142,7 +131,7 @@ def open_image(path: str | Path, draft_size: int | None = None) -> Decoded:
         raise DecodeError(f"cannot decode: {exc}") from exc
     if turned:
         width, height = height, width  # report the upright dimensions
-    return Decoded(to_rgb(image), width, height, fmt, taken)
+    return Decoded(to_rgb(image), width, height, fmt, taken, meta)
 
 
 def _open_raw(path: str | Path, draft_size: int | None) -> Decoded:
@@ -162,7 +151,8 @@ def read_header(path: str | Path) -> Decoded:
                 width, height = image.size
                 if _orientation(image) in (5, 6, 7, 8):
                     width, height = height, width
-                return Decoded(None, width, height, image.format or "unknown", _capture_time(image))
+                return Decoded(None, width, height, image.format or "unknown", metadata.capture_time(image),
+                               metadata.read(image))
     except (OSError, SyntaxError, ValueError) as exc:
         raise DecodeError(f"cannot read header: {exc}") from exc
 

@@ -59,6 +59,7 @@ class Loaded:
     height: int = 0
     format: str = ""
     taken: str | None = None
+    meta: dict | None = None  # indexer/metadata.py
     error: str | None = None
     jpeg: bytes | None = None  # undecoded JPEG bytes, when the GPU decodes them
     color: np.ndarray | None = None  # HSV colour histogram of the prepared pixels
@@ -74,14 +75,15 @@ def load(path: str, prep: Preprocessing, gpu_jpeg: bool = False) -> Loaded:
                 data = handle.read()
             if data.startswith(b"\xff\xd8\xff"):
                 header = read_header(path)
-                return Loaded(path, None, header.width, header.height, header.format, header.taken, jpeg=data)
+                return Loaded(path, None, header.width, header.height, header.format, header.taken, header.meta,
+                              jpeg=data)
         decoded = open_image(path, draft_size=prep.size)
         pixels = prepare(decoded.image, prep)
     except DecodeError as exc:
         return Loaded(path, None, error=str(exc))
     except Exception as exc:  # a worker must never die on one bad photo
         return Loaded(path, None, error=f"cannot decode: {type(exc).__name__}: {exc}")
-    return Loaded(path, pixels, decoded.width, decoded.height, decoded.format, decoded.taken,
+    return Loaded(path, pixels, decoded.width, decoded.height, decoded.format, decoded.taken, decoded.meta,
                   color=hsv_histogram(pixels), phash=phashes(decoded.image))
 
 

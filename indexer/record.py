@@ -19,11 +19,14 @@ class Record:
     width: int
     height: int
     format: str
-    taken: str | None = None
+    taken: str | None = None  # EXIF capture time, ISO 8601 (with sub-seconds when written)
+    meta: dict | None = None  # other metadata present: camera, lens, gps, rating, keywords
 
     def to_bytes(self) -> bytes:
         data = asdict(self)
         del data["path"]
+        if not data["meta"]:
+            del data["meta"]  # most photos: keep records small
         return json.dumps(data, separators=(",", ":")).encode()
 
     @classmethod

@@ -191,7 +191,8 @@ def _hash_all(files: list[scan.FileInfo], progress: Progress) -> tuple[dict[str,
 
 
 def _copy_record(source: Record, info: scan.FileInfo, content: str) -> Record:
-    return Record(info.path, info.size, info.mtime_ns, content, source.width, source.height, source.format, source.taken)
+    return Record(info.path, info.size, info.mtime_ns, content, source.width, source.height, source.format, source.taken,
+                  source.meta)
 
 
 def _embed_and_store(store, spec, options, to_embed, known, summary, progress, embedder=None) -> None:
@@ -220,7 +221,7 @@ def _embed_and_store(store, spec, options, to_embed, known, summary, progress, e
                 info, content = infos[item.path]
                 writer.put_features(content, cnn=vector, color=item.color, phash=item.phash)
                 writer.put_record(Record(item.path, info.size, info.mtime_ns, content, item.width,
-                                         item.height, item.format, item.taken))
+                                         item.height, item.format, item.taken, item.meta or None))
                 if item.path in known:
                     summary.updated += 1
                 else:

@@ -118,3 +118,34 @@ def write_dng(path: Path, image: Image.Image, orientation: int = 1) -> Path:
     writer.options(tags, path=str(path.parent), compress=False)
     writer.convert(sensor, filename=path.stem)
     return path
+
+
+XMP_TEMPLATE = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/"'
+    ' xmp:Rating="{rating}"><dc:subject><rdf:Bag>{items}</rdf:Bag></dc:subject></rdf:Description>'
+    '</rdf:RDF></x:xmpmeta>')
+
+
+def save_with_metadata(image: Image.Image, path: Path, taken: str | None = None, subsec: str | None = None,
+                       camera: tuple[str, str] | None = None, gps: bool = False, rating: int | None = None,
+                       keywords: list[str] = (), quality: int = 92) -> Path:
+    """A JPEG with real EXIF (capture time "YYYY:MM:DD HH:MM:SS", sub-seconds, make/model, GPS)
+    and embedded XMP (rating, keywords), as cameras and photo managers write them."""
+    exif = Image.Exif()
+    if camera:
+        exif[0x010F], exif[0x0110] = camera
+    details = exif.get_ifd(0x8769)
+    if taken:
+        details[0x9003] = taken
+    if subsec:
+        details[0x9291] = subsec
+    if gps:
+        position = exif.get_ifd(0x8825)
+        position[1], position[2] = "N", (52.0, 31.0, 0.0)
+    extra = {}
+    if rating or keywords:
+        items = "".join(f"<rdf:li>{word}</rdf:li>" for word in keywords)
+        extra["xmp"] = XMP_TEMPLATE.format(rating=rating or 0, items=items).encode()
+    image.save(path, "JPEG", quality=quality, exif=exif, **extra)
+    return path

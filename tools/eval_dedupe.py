@@ -1,6 +1,6 @@
 """Score duplicate finders on a benchmark from tools/make_dupe_bench.py, all in one run.
 
-    python tools/eval_dedupe.py BENCH_DIR [--preset near] [--no-peers] [--show-errors 10]
+    python tools/eval_dedupe.py BENCH_DIR [--preset near] [--no-peers] [--show-errors 10] [--index IDX]
 
 Pairwise precision / recall / F1 (a predicted pair is two photos in one predicted group; a true
 pair, two photos made from one original), recall per edit type (original <-> edited copy), and
@@ -64,21 +64,24 @@ def keeper_is_original(groups, info: dict) -> tuple[int, int]:
     return right, total
 
 
-def run_imgsearch(bench: Path, preset: str, workdir: Path) -> tuple[set, float, object]:
+def run_imgsearch(bench: Path, preset: str, index: Path) -> tuple[set, float, object]:
     from imgsearch_cnn.indexer import models
     from imgsearch_cnn.indexer.store import Store
     from imgsearch_cnn.indexer.update import IndexOptions, update_index
     from imgsearch_cnn.search.dupes import groups
 
     started = time.perf_counter()
-    with Store.open(workdir / "idx", writable=True, create=True) as store:
+    with Store.open(index, writable=True, create=True) as store:
         update_index(store, [bench / "photos"], models.resolve(), IndexOptions(device="cpu"))
         indexed = time.perf_counter()
         result = groups.find_groups(store, groups.DedupeOptions(preset=preset))
     seconds = time.perf_counter() - started
+    copies = [g for g in result.groups if g.tier == groups.DUPLICATES]
     print(f"imgsearch: index {indexed - started:.1f} s, groups {time.perf_counter() - indexed:.1f} s, "
-          f"accepted by {result.stats}", flush=True)
-    return pairs_of_groups(g.paths for g in result.groups), seconds, result
+          f"accepted by {result.stats}; {len(copies)} duplicate groups, "
+          f"{len(result.groups) - len(copies)} similar-shots groups (not scored)", flush=True)
+    result.groups = copies
+    return pairs_of_groups(g.paths for g in copies), seconds, result
 
 
 def run_imagededup(bench: Path, method: str) -> tuple[set, float]:
@@ -122,13 +125,14 @@ def main() -> None:
     parser.add_argument("--preset", default="near")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--show-errors", type=int, default=0)
+    parser.add_argument("--index", help="index folder to use (kept; an existing one is only brought up to date)")
     args = parser.parse_args()
     bench = Path(args.bench).resolve()
     truth, info = truth_pairs(bench)
     print(f"benchmark: {bench} ({len(info)} photos, {len(truth)} true pairs), {os.cpu_count()} cores")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        predicted, seconds, result = run_imgsearch(bench, args.preset, Path(tmp))
+        predicted, seconds, result = run_imgsearch(bench, args.preset, Path(args.index or Path(tmp) / "idx"))
     rows.append(score(f"imgsearch ({args.preset})", predicted, truth, info, seconds))
     right, total = keeper_is_original(result.groups, info)
     print(f"imgsearch keeper is the original in {right} of {total} groups ({right / max(total, 1):.2f})")

@@ -11,7 +11,7 @@ ACTION_FLAGS = ("trash", "hardlink", "symlink", "delete")
 
 OPTIONS = [
     click.option("--preset", type=click.Choice(["exact", "near", "similar"]), default="near", show_default=True,
-                 help="exact: byte-identical copies only; near: edited copies too; similar: also other shots of one scene."),
+                 help="exact: byte-identical copies only; near: edited copies; similar: looser, more similar shots found."),
     click.option("--threshold", type=FiniteFloat(0, 1), default=None,
                  help="Accept pairs whose CNN cosine similarity is at least this (near=0.95, similar=0.80)."),
     click.option("--max-group-size", type=click.IntRange(2), default=100, show_default=True),
@@ -26,6 +26,9 @@ OPTIONS = [
     click.option("--hardlink", is_flag=True, help="Action: replace byte-identical copies by hard links."),
     click.option("--symlink", is_flag=True, help="Action: replace byte-identical copies by symbolic links."),
     click.option("--delete", is_flag=True, help="Action: delete byte-identical copies permanently (needs --yes)."),
+    click.option("--include-similar-shots", is_flag=True,
+                 help="Let the action touch similar shots too (bursts, series: other captures of one scene), "
+                      "not only duplicates."),
     click.option("--apply", is_flag=True, help="Carry the action out (without it: a dry run that only shows the plan)."),
     click.option("--yes", is_flag=True, help="Confirm --delete."),
     click.option("--ignore", "ignore_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
@@ -33,12 +36,13 @@ OPTIONS = [
                       "are never grouped together again. Does nothing else."),
 ]
 OUTPUTS = output_options("Write one self-contained HTML page with the photos of each group.", click.Path(dir_okay=False))
-NAMES = ("preset", "threshold", "max_group_size", "keep_rules", "references", "move_to", *ACTION_FLAGS, "apply",
+NAMES = ("preset", "threshold", "max_group_size", "keep_rules", "references", "move_to", *ACTION_FLAGS,
+         "include_similar_shots", "apply",
          "yes", "ignore_files", "as_json", "csv_file", "html_out")
 
 
 def run(index, preset, threshold, max_group_size, keep_rules, references, move_to, trash, hardlink, symlink,
-        delete, apply, yes, ignore_files, as_json, csv_file, html_out) -> None:
+        delete, include_similar_shots, apply, yes, ignore_files, as_json, csv_file, html_out) -> None:
     """Check every option, then find groups, plan, apply if asked, and print/write the report."""
     if ignore_files:
         _ignore(index, ignore_files)
@@ -48,6 +52,8 @@ def run(index, preset, threshold, max_group_size, keep_rules, references, move_t
     if len(chosen) > 1:
         fail(f"choose one action, not {' and '.join('--' + c for c in chosen)}")
     action = {"move-to": "move"}.get(chosen[0], chosen[0]) if chosen else "report"
+    if include_similar_shots and action == "report":
+        fail("--include-similar-shots needs an action: --move-to DIR, --trash, --hardlink, --symlink or --delete")
     if apply and action == "report":
         fail("--apply needs an action: --move-to DIR, --trash, --hardlink, --symlink or --delete")
     if action == "delete" and apply and not yes:
@@ -66,7 +72,7 @@ def run(index, preset, threshold, max_group_size, keep_rules, references, move_t
                                        references=[os.path.realpath(r) for r in references])
         with Store.open(index_path(index), writable=apply and action != "report") as store, \
                 terminal.progress() as progress:
-            outcome = job.run(store, options, action, move_to, apply, yes, progress)
+            outcome = job.run(store, options, action, move_to, apply, yes, progress, include_similar_shots)
     except (StoreError, ValueError, actions.ActionError) as exc:
         store_failed(exc)
     emit(render, outcome, csv_file, html_out, as_json)
@@ -90,8 +96,11 @@ def _command(name: str, summary: str) -> click.Command:
     @click.command(name=name, help=summary + """
 
     Exact copies are found by content hash; near-duplicates by CNN neighbours checked by
-    perceptual hashes and keypoint matching. Each group has a keeper (see --keep). Nothing is
-    changed without an action and --apply; `imgsearch undo` reverts the last clean-up.""")
+    perceptual hashes and keypoint matching. Two tiers: duplicates (one capture, edited or
+    re-encoded) and similar shots (bursts, series: told apart by capture times, camera file
+    numbers and the pixels), reported apart; actions touch duplicates only unless
+    --include-similar-shots. Each group has a keeper (see --keep). Nothing is changed without an
+    action and --apply; `imgsearch undo` reverts the last clean-up.""")
     @index_option
     @with_options(OPTIONS + OUTPUTS)
     def command(index, **options) -> None:

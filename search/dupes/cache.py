@@ -16,6 +16,8 @@ from imgsearch_cnn.indexer.store import Store
 from imgsearch_cnn.search.dupes.groups import DedupeOptions, DedupeResult, Group, Member
 from imgsearch_cnn.search.dupes.ignore import load_ignored
 
+VERSION = 2  # the layout of the kept result
+
 
 def _key(store: Store, options: DedupeOptions) -> str:
     ignored = sorted(load_ignored(store))
@@ -26,31 +28,32 @@ def _key(store: Store, options: DedupeOptions) -> str:
 
 def load(store: Store, options: DedupeOptions) -> DedupeResult | None:
     """The kept result for these options, or None when there is none or it may be stale."""
-    try:
+    try:  # a cache written by an older version has another layout: it is simply not used
         with open(store.path / layout.DUPES_CACHE, encoding="utf-8", errors="surrogateescape") as handle:
             kept = json.load(handle)
     except (OSError, ValueError):
         return None
-    if kept.get("key") != _key(store, options):
+    if kept.get("key") != _key(store, options) or kept.get("version") != VERSION:
         return None
     groups = []
     for entry in kept["groups"]:
         members = []
-        for path, score, reason in entry["members"]:
+        for path, score, reason, shot in entry["members"]:
             record = store.record(path)
             if record is None:
                 return None
-            members.append(Member(record, score, reason))
-        groups.append(Group(members[0].record, members, entry["keeper_reason"]))
+            members.append(Member(record, score, reason, shot))
+        groups.append(Group(members[0].record, members, entry["keeper_reason"], entry["tier"]))
     return DedupeResult(groups, kept["pairs_checked"], kept["seconds"], kept["stats"], cached=True)
 
 
 def save(store: Store, options: DedupeOptions, result: DedupeResult) -> None:
     """Keep a result (written under a temporary name and renamed: readers never see half)."""
-    kept = {"key": _key(store, options), "pairs_checked": result.pairs_checked, "seconds": result.seconds,
+    kept = {"key": _key(store, options), "version": VERSION, "pairs_checked": result.pairs_checked, "seconds": result.seconds,
             "stats": result.stats,
-            "groups": [{"keeper_reason": g.keeper_reason,
-                        "members": [[m.record.path, m.score, m.reason] for m in g.members]} for g in result.groups]}
+            "groups": [{"keeper_reason": g.keeper_reason, "tier": g.tier,
+                        "members": [[m.record.path, m.score, m.reason, m.shot] for m in g.members]}
+                       for g in result.groups]}
     target = store.path / layout.DUPES_CACHE
     part = target.with_name(target.name + ".tmp")
     try:

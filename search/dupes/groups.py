@@ -13,6 +13,11 @@ N x N matrix). A candidate pair is accepted by the first rule that fires, cheape
 4. cosine >= ``verify_floor`` and the local-feature check passes (crops, straightened,
    captioned, padded copies; search/dupes/verify.py).
 
+Every accepted pair is then judged one capture or two shots (search/dupes/capture.py): duplicate
+groups hold only copies of one capture; bursts, series and brackets form "similar shots" groups
+(of the duplicate groups' keepers and the photos in no group), reported apart and left alone by
+the clean-up unless asked.
+
 Groups never chain: each group is a keeper and photos accepted as duplicates *of the keeper*.
 
 Presets and the threshold scale: ``--threshold`` is a cosine similarity of CNN vectors (0..1).
@@ -33,6 +38,7 @@ import numpy as np
 from imgsearch_cnn.indexer.phash import closest
 from imgsearch_cnn.indexer.store import Record, Store
 from imgsearch_cnn.search.dupes import candidates
+from imgsearch_cnn.search.dupes.capture import Capture, judge
 from imgsearch_cnn.search.dupes import keep as keeping
 from imgsearch_cnn.search.dupes.ignore import ignore_key, load_ignored
 from imgsearch_cnn.search.dupes.looks import LookCache
@@ -65,6 +71,10 @@ class Member:
     record: Record
     score: float  # similarity to the keeper (1.0 for the keeper and exact copies)
     reason: str  # keeper | exact | cosine | phash | local
+    shot: str = ""  # in a similar-shots group: why it is another shot, not a copy
+
+
+DUPLICATES, SHOTS = "duplicates", "similar shots"
 
 
 @dataclass
@@ -72,6 +82,7 @@ class Group:
     keeper: Record
     members: list[Member]  # keeper first
     keeper_reason: str = ""  # the keep rule that decided (search/dupes/keep.py)
+    tier: str = DUPLICATES  # or SHOTS: other captures of one scene
 
     @property
     def paths(self) -> list[str]:
@@ -108,7 +119,7 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
     records = {r.path: r for r in store.records()}
     accept = accept_threshold(options)
     edges: dict[tuple[int, int], tuple[float, str]] = {}
-    stats = {"exact": 0, "cosine": 0, "phash": 0, "local": 0, "rejected": 0}
+    stats = {"exact": 0, "cosine": 0, "phash": 0, "local": 0, "rejected": 0, "shots": 0}
     paths = sorted(records)
     position = {p: i for i, p in enumerate(paths)}
     by_hash: dict[str, list[int]] = {}
@@ -116,7 +127,7 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
         by_hash.setdefault(records[p].hash, []).append(i)
     for rows in by_hash.values():
         for j in rows[1:]:
-            edges[(rows[0], j)] = (1.0, "exact")
+            edges[(rows[0], j)] = (1.0, "exact", Capture(True, "same bytes"))
             stats["exact"] += 1
     checked = 0
     if accept is not None and len(paths) > 1:
@@ -135,7 +146,8 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
             scores = np.concatenate([scores, np.einsum("ij,ij->i", vectors[extra[:, 0]], vectors[extra[:, 1]])])
         vectors_by_row = np.zeros((len(paths), vectors.shape[1]), dtype=np.float32)
         vectors_by_row[order] = vectors
-        decide = _Decider(accept, options, FeatureCache(), lambda n: hashes[records[paths[n]].hash], vectors_by_row)
+        decide = _Decider(accept, options, FeatureCache(), lambda n: hashes[records[paths[n]].hash], vectors_by_row,
+                          lambda n: records[paths[n]])
         tasks = []
         for (a, b), score in zip(pairs, scores):
             i, j = sorted((int(order[a]), int(order[b])))
@@ -144,52 +156,73 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
                 continue
             tasks.append((paths[i], paths[j], i, j, float(score)))
         checked = len(tasks)
-        for (_, _, i, j, score), reason in zip(tasks, _decide_all(decide, tasks, options.workers, progress)):
+        for (_, _, i, j, score), (reason, capture) in zip(tasks, _decide_all(decide, tasks, options.workers, progress)):
             if reason:
-                edges[(i, j)] = (score, reason)
-                stats[reason] += 1
+                edges[(i, j)] = (score, reason, capture)
+                stats[reason if capture.one else "shots"] += 1
             else:
                 stats["rejected"] += 1
     else:
         decide = None
-    groups = star_groups(paths, records, edges, options, decide, ignored)
+    copies = {pair: value for pair, value in edges.items() if value[2].one}
+    groups = star_groups(paths, records, copies, options, decide, ignored)
+    groups += _shot_groups(paths, records, edges, groups, options, decide, ignored)
     return DedupeResult(groups, checked, time.perf_counter() - started, stats)
+
+
+def _shot_groups(paths, records, edges, groups, options, decide, ignored) -> list[Group]:
+    """Similar-shots groups among the duplicate groups' keepers and the photos in no group: a
+    copy stands for its keeper, so a burst with copies of its frames is one series."""
+    position = {p: n for n, p in enumerate(paths)}
+    stands_for = {position[m.record.path]: position[g.keeper.path] for g in groups for m in g.members}
+    shots = {}
+    for (i, j), value in edges.items():
+        if value[2].one:
+            continue
+        a, b = sorted((stands_for.get(i, i), stands_for.get(j, j)))
+        if a != b and ((a, b) not in shots or value[0] > shots[(a, b)][0]):
+            shots[(a, b)] = value
+    return star_groups(paths, records, shots, options, decide, ignored, tier=SHOTS)
 
 
 class _Decider:
     """The accept cascade for one pair (see module doc); returns the rule that accepted it."""
 
-    def __init__(self, accept, options, cache, phash_of, vectors):
+    def __init__(self, accept, options, cache, phash_of, vectors, record_of):
         self.accept, self.options, self.cache, self.phash_of, self.vectors = accept, options, cache, phash_of, vectors
+        self.record_of = record_of
         self.pixels = PixelCache()
 
-    def _phash_match(self, path_a: str, path_b: str, a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    def _phash_match(self, path_a: str, path_b: str, bits: int, turn: int) -> bool:
         """Close perceptual hashes, and the pixels agree once b is turned the way the hashes say:
         a hash match alone groups look-alike product shots, documents and small images."""
-        if a is None or b is None:
-            return False
-        bits, turn = closest(a, b)
         return bits <= self.options.phash_distance and \
             self.pixels.agreement(path_a, path_b, turn) >= self.options.phash_agreement
 
-    def __call__(self, path_a: str, path_b: str, i: int, j: int, score: float | None = None) -> str | None:
+    def __call__(self, path_a: str, path_b: str, i: int, j: int,
+                 score: float | None = None) -> tuple[str | None, Capture | None]:
+        """The rule that accepted the pair (None: not alike) and whether it is one capture."""
         if score is None:
             score = float(self.vectors[i] @ self.vectors[j])
+        a, b = self.phash_of(i), self.phash_of(j)
+        bits, turn = closest(a, b) if a is not None and b is not None else (64, 0)
         if score >= self.accept:
-            return "cosine"
-        if self._phash_match(path_a, path_b, self.phash_of(i), self.phash_of(j)):
-            return "phash"
-        if score >= self.options.verify_floor and self.cache.same(path_a, path_b):
-            return "local"
-        return None
+            reason = "cosine"
+        elif self._phash_match(path_a, path_b, bits, turn):
+            reason = "phash"
+        elif score >= self.options.verify_floor and self.cache.same(path_a, path_b):
+            reason = "local"
+        else:
+            return None, None
+        return reason, judge(self.record_of(i), self.record_of(j), self.cache, self.pixels, turn)
 
 
-def _decide_all(decide, tasks: list[tuple], workers: int, progress) -> list[str | None]:
+def _decide_all(decide, tasks: list[tuple], workers: int, progress) -> list[tuple]:
     """The cascade's verdict on every pair, in order, on ``workers`` threads: decoding, SIFT and
     matching run in native code that releases the GIL, so threads use every core."""
     from concurrent.futures import ThreadPoolExecutor
 
-    verdicts: list[str | None] = []
+    verdicts: list[tuple] = []
     with ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
         for verdict in (pool.map if pool else map)(lambda task: decide(*task), tasks):
             verdicts.append(verdict)
@@ -199,7 +232,7 @@ def _decide_all(decide, tasks: list[tuple], workers: int, progress) -> list[str 
     return verdicts
 
 
-def star_groups(paths, records, edges, options, decide=None, ignored=frozenset()) -> list[Group]:
+def star_groups(paths, records, edges, options, decide=None, ignored=frozenset(), tier=DUPLICATES) -> list[Group]:
     """Split the accepted-pair graph into groups of a keeper and its own duplicates.
 
     A photo whose accepted partner went to a group with another keeper is checked against that
@@ -226,19 +259,25 @@ def star_groups(paths, records, edges, options, decide=None, ignored=frozenset()
             continue
         assigned.update([keeper, *members])
         group = [Member(records[paths[keeper]], 1.0, "keeper")]
-        group += [Member(records[paths[n]], adjacency[keeper][n][0], adjacency[keeper][n][1]) for n in members]
+        group += [_member(records[paths[n]], *adjacency[keeper][n], tier) for n in members]
         if decide is not None:
             group += _join_keeper(keeper, members, adjacency, assigned, paths, records, options, decide, ignored,
-                                  options.max_group_size - len(group))
+                                  options.max_group_size - len(group), tier)
         if all(keeping.is_reference(m.record.path, options.references) for m in group):
             continue  # only reference files: nothing to do, nothing to report
-        groups.append(Group(group[0].record, group, why))
+        groups.append(Group(group[0].record, group, why, tier))
     groups.sort(key=lambda g: g.keeper.path)
     return groups
 
 
-def _join_keeper(keeper, members, adjacency, assigned, paths, records, options, decide, ignored, room) -> list[Member]:
-    """Unassigned photos accepted with a member, verified directly against the keeper."""
+def _member(record: Record, score: float, reason: str, capture: Capture, tier: str) -> Member:
+    return Member(record, score, reason, "" if tier == DUPLICATES else capture.why)
+
+
+def _join_keeper(keeper, members, adjacency, assigned, paths, records, options, decide, ignored, room,
+                 tier) -> list[Member]:
+    """Unassigned photos accepted with a member, verified directly against the keeper (as a copy
+    for a duplicate group, as another shot for a similar-shots group)."""
     joined = []
     outside = {n for m in members for n in adjacency.get(m, {}) if n not in assigned}
     for n in sorted(outside):
@@ -247,9 +286,12 @@ def _join_keeper(keeper, members, adjacency, assigned, paths, records, options, 
         if ignore_key(records[paths[n]].hash, records[paths[keeper]].hash) in ignored:
             continue
         i, j = sorted((keeper, n))
-        reason = "exact" if records[paths[n]].hash == records[paths[keeper]].hash else decide(paths[i], paths[j], i, j)
-        if reason:
+        if records[paths[n]].hash == records[paths[keeper]].hash:
+            reason, capture = "exact", Capture(True, "same bytes")
+        else:
+            reason, capture = decide(paths[i], paths[j], i, j)
+        if reason and capture.one == (tier == DUPLICATES):
             assigned.add(n)
             score = 1.0 if reason == "exact" else float(decide.vectors[keeper] @ decide.vectors[n])
-            joined.append(Member(records[paths[n]], score, reason))
+            joined.append(_member(records[paths[n]], score, reason, capture, tier))
     return joined

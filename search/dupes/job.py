@@ -16,6 +16,7 @@ class DupesOutcome:
     journal: Path | None
     applied: bool
     move_to: str | None = None
+    include_similar_shots: bool = False
 
     def planned(self) -> dict[str, actions.Operation]:
         """Duplicate path -> what the action does (or why it leaves the file alone)."""
@@ -23,8 +24,10 @@ class DupesOutcome:
 
 
 def run(store: Store, options: groups.DedupeOptions, action: str = "report", move_to: str | None = None,
-        apply: bool = False, confirm_delete: bool = False, progress=None) -> DupesOutcome:
-    """Find groups and plan ``action``; carry it out only with ``apply`` (dry run otherwise).
+        apply: bool = False, confirm_delete: bool = False, progress=None,
+        include_similar_shots: bool = False) -> DupesOutcome:
+    """Find groups and plan ``action`` on the duplicate groups (and the similar-shots groups
+    too with ``include_similar_shots``); carry it out only with ``apply`` (dry run otherwise).
     ``store`` must be writable to apply; ``progress`` as for groups.find_groups."""
     if move_to:
         actions.check_move_to(store, move_to, options.references)
@@ -33,8 +36,9 @@ def run(store: Store, options: groups.DedupeOptions, action: str = "report", mov
         result = groups.find_groups(store, options, progress=progress)
         cache.save(store, options, result)
     root = actions.common_root(store) if action == "move" else "/"
-    operations = actions.plan(result.groups, action, options.references, move_to, root)
+    acted_on = [g for g in result.groups if g.tier == groups.DUPLICATES or include_similar_shots]
+    operations = actions.plan(acted_on, action, options.references, move_to, root)
     journal = None
     if apply and action != "report":
         journal = actions.apply(store, operations, confirm_delete, options.references)
-    return DupesOutcome(result, operations, journal, apply and action != "report", move_to)
+    return DupesOutcome(result, operations, journal, apply and action != "report", move_to, include_similar_shots)

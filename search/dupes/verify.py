@@ -30,9 +30,16 @@ class Features:
 
 @dataclass
 class Verdict:
-    same: bool
+    same: bool  # b contains a copy of a's pixels (a crop, a resize, a turn...)
     inliers: int
     correlation: float
+    residual: float = float("inf")  # median distance (px) of the matched keypoints once aligned
+    containment: float = 0.0  # share of a or of b, the larger, that lies inside the other
+    agreement: float = 0.0  # share of textured tiles whose pixels correlate once aligned
+
+    @property
+    def better(self) -> tuple:
+        return (self.same, self.inliers)
 
 
 class PixelCache:
@@ -90,6 +97,7 @@ class FeatureCache:
 
     def __init__(self, max_features: int = MAX_FEATURES):
         self._cache: dict[tuple[str, bool], Features | None] = {}
+        self._matches: dict[tuple[str, str], Verdict | None] = {}
         self.max_features = max_features
 
     def get(self, path: str, mirrored: bool = False) -> Features | None:
@@ -97,15 +105,37 @@ class FeatureCache:
             self._cache[(path, mirrored)] = _extract(path, self.max_features, mirrored)
         return self._cache[(path, mirrored)]
 
-    def same(self, path_a: str, path_b: str) -> bool:
-        """Either photo contains the other, as is or mirrored (SIFT is not mirror-invariant)."""
+    def match(self, path_a: str, path_b: str) -> Verdict | None:
+        """How either photo contains the other, as is or mirrored (SIFT is not mirror-invariant):
+        the first alignment that passes, else the best failing one; None if one cannot be read."""
+        if (path_a, path_b) not in self._matches:
+            self._matches[(path_a, path_b)] = self._match(path_a, path_b)
+        return self._matches[(path_a, path_b)]
+
+    def _match(self, path_a: str, path_b: str) -> Verdict | None:
         a, b = self.get(path_a), self.get(path_b)
         if a is None or b is None:
-            return False
-        if check(a, b).same or check(b, a).same:
-            return True
-        flipped = self.get(path_b, mirrored=True)
-        return flipped is not None and (check(a, flipped).same or check(flipped, a).same)
+            return None
+        best = None
+        for x, y in self._orders(a, b, path_b):
+            verdict = check(x, y)
+            if verdict.same:
+                return verdict
+            best = verdict if best is None or verdict.better > best.better else best
+        return best
+
+    def _orders(self, a: Features, b: Features, path_b: str):
+        yield a, b
+        yield b, a
+        flipped = self.get(path_b, mirrored=True)  # only computed when the plain ones failed
+        if flipped is not None:
+            yield a, flipped
+            yield flipped, a
+
+    def same(self, path_a: str, path_b: str) -> bool:
+        """Either photo contains the other, as is or mirrored."""
+        verdict = self.match(path_a, path_b)
+        return verdict is not None and verdict.same
 
 
 def _extract(path: str, max_features: int, mirrored: bool = False) -> Features | None:
@@ -142,17 +172,47 @@ def check(a: Features, b: Features, min_inliers: int = 15, min_correlation: floa
     inliers = int(mask.sum()) if mask is not None else 0
     if transform is None or inliers < min_inliers:
         return Verdict(False, inliers, 0.0)
-    correlation = _aligned_correlation(a.grey.astype(np.float32), b.grey.astype(np.float32), transform)
-    return Verdict(correlation >= min_correlation, inliers, correlation)
+    kept = mask.ravel().astype(bool)
+    moved = src[kept] @ transform[:, :2].T + transform[:, 2]
+    residual = float(np.median(np.linalg.norm(moved - dst[kept], axis=1)))
+    grey_a, grey_b = a.grey.astype(np.float32), b.grey.astype(np.float32)
+    height, width = grey_b.shape
+    warped = cv2.warpAffine(grey_a, transform, (width, height), flags=cv2.INTER_LINEAR)
+    cover = cv2.warpAffine(np.ones_like(grey_a), transform, (width, height), flags=cv2.INTER_NEAREST) > 0.5
+    inside = cv2.warpAffine(np.ones_like(grey_b), cv2.invertAffineTransform(transform), grey_a.shape[::-1],
+                            flags=cv2.INTER_NEAREST) > 0.5
+    containment = max(float(cover.mean()), float(inside.mean()))
+    if cover.sum() < 0.1 * cover.size and cover.sum() < 0.1 * grey_a.size:
+        return Verdict(False, inliers, 0.0, residual, containment)
+    correlation = _correlation(cv2.GaussianBlur(warped, (0, 0), 2.0)[cover], cv2.GaussianBlur(grey_b, (0, 0), 2.0)[cover])
+    return Verdict(correlation >= min_correlation, inliers, correlation, residual, containment,
+                   tile_agreement(warped, grey_b, cover))
 
 
-def _aligned_correlation(a: np.ndarray, b: np.ndarray, transform: np.ndarray) -> float:
-    """NCC of blurred grey pixels of a warped onto b, over the area both cover."""
+TILE = 32  # px at MAX_SIDE: a face, a sticker, a moved hand spans a few tiles
+TILES = 6  # ...and at least this many tiles along the shorter side of a small photo
+TILE_MATCH = 0.5  # a tile agrees when its blurred pixels correlate at least this much
+_FLAT = 4.0  # grey-level spread below which a tile has no texture to compare
+
+
+def tile_agreement(a: np.ndarray, b: np.ndarray, cover: np.ndarray | None = None) -> float:
+    """Share of the textured tiles, inside ``cover``, where aligned images a and b correlate: a
+    copy agrees nearly everywhere; another shot of the scene disagrees where anything moved."""
     import cv2
 
+    a, b = cv2.GaussianBlur(a, (0, 0), 2.5), cv2.GaussianBlur(b, (0, 0), 2.5)
     height, width = b.shape
-    warped = cv2.warpAffine(a, transform, (width, height), flags=cv2.INTER_LINEAR, borderValue=-1)
-    cover = cv2.warpAffine(np.ones_like(a), transform, (width, height), flags=cv2.INTER_NEAREST) > 0.5
-    if cover.sum() < 0.1 * cover.size and cover.sum() < 0.1 * a.size:
-        return 0.0
-    return _correlation(cv2.GaussianBlur(warped, (0, 0), 2.0)[cover], cv2.GaussianBlur(b, (0, 0), 2.0)[cover])
+    tile = min(TILE, max(8, min(height, width) // TILES))
+    scores = []
+    for y in range(0, height - tile + 1, tile):
+        for x in range(0, width - tile + 1, tile):
+            if cover is not None and cover[y:y + tile, x:x + tile].mean() < 0.9:
+                continue
+            p, q = a[y:y + tile, x:x + tile], b[y:y + tile, x:x + tile]
+            if p.std() < _FLAT and q.std() < _FLAT:
+                continue
+            scores.append(_correlation(p, q))
+    if len(scores) < 4:  # too small or too plain to tell by tiles: the whole picture decides
+        whole = _correlation(a[cover] if cover is not None else a, b[cover] if cover is not None else b)
+        return 1.0 if whole >= 0.95 else 0.0
+    return float(np.mean(np.array(scores) >= TILE_MATCH))

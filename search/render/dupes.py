@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from imgsearch_cnn.search.dupes.groups import DUPLICATES, SHOTS
 from imgsearch_cnn.search.render.page import page
 from imgsearch_cnn.search.render.terminal import console
 
@@ -25,22 +26,27 @@ def _action(outcome, index: int, path: str, short: bool = False) -> str:
     return op.describe()
 
 
+def _tier(outcome, tier: str) -> list:
+    return [g for g in outcome.result.groups if g.tier == tier]
+
+
 def accepted_by(outcome) -> dict[str, int]:
     """How many reported duplicates each rule accepted (adds up to the number of duplicates)."""
-    counts = Counter(m.reason for g in outcome.result.groups for m in g.members[1:])
+    counts = Counter(m.reason for g in _tier(outcome, DUPLICATES) for m in g.members[1:])
     return {reason: counts.get(reason, 0) for reason in ("exact", "cosine", "phash", "local")}
 
 
 def to_json(outcome) -> dict:
     return {
         "groups": [
-            {"keeper": group.keeper.path, "keeper_reason": group.keeper_reason, "members": [
+            {"tier": group.tier, "keeper": group.keeper.path, "keeper_reason": group.keeper_reason, "members": [
                 {"path": m.record.path, "keeper": i == 0, "score": round(m.score, 4), "reason": m.reason,
-                 "width": m.record.width, "height": m.record.height, "bytes": m.record.size,
+                 "shot": m.shot or None, "width": m.record.width, "height": m.record.height, "bytes": m.record.size,
                  "taken": m.record.taken, "action": _action(outcome, i, m.record.path)}
                 for i, m in enumerate(group.members)]}
-            for group in outcome.result.groups],
-        "duplicates": sum(len(g.members) - 1 for g in outcome.result.groups),
+            for group in _tier(outcome, DUPLICATES) + _tier(outcome, SHOTS)],
+        "duplicates": sum(len(g.members) - 1 for g in _tier(outcome, DUPLICATES)),
+        "similar_shots": sum(len(g.members) - 1 for g in _tier(outcome, SHOTS)),
         "accepted_by": accepted_by(outcome),
         "pairs_checked": outcome.result.pairs_checked,
         "pairs_rejected": outcome.result.stats.get("rejected", 0),
@@ -54,11 +60,12 @@ def to_json(outcome) -> dict:
 def write_csv(outcome, out: Path) -> Path:
     with open(out, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["group", "path", "keeper", "score", "reason", "width", "height", "bytes", "taken", "action"])
+        writer.writerow(["group", "tier", "path", "keeper", "score", "reason", "shot", "width", "height", "bytes",
+                         "taken", "action"])
         for number, group in enumerate(to_json(outcome)["groups"], 1):
             for m in group["members"]:
-                writer.writerow([number, m["path"], int(m["keeper"]), m["score"], m["reason"], m["width"],
-                                 m["height"], m["bytes"], m["taken"] or "", m["action"]])
+                writer.writerow([number, group["tier"], m["path"], int(m["keeper"]), m["score"], m["reason"],
+                                 m["shot"] or "", m["width"], m["height"], m["bytes"], m["taken"] or "", m["action"]])
     return out
 
 
@@ -75,31 +82,35 @@ def write_html(outcome, out: Path) -> Path:
             f"<figure class='wide {'keeper' if m['keeper'] else 'dupe'}'><img src='{thumbs[m['path']]}' "
             f"alt='{html.escape(os.path.basename(m['path']))}'><figcaption>"
             f"<b>{'KEEP: ' + html.escape(group['keeper_reason']) if m['keeper'] else html.escape(m['action'])}</b><br>"
-            f"score {m['score']:.3f} ({html.escape(m['reason'])})<br>{m['width']}x{m['height']} px, "
+            f"score {m['score']:.3f} ({html.escape(m['shot'] or m['reason'])})<br>{m['width']}x{m['height']} px, "
             f"{m['bytes'] / 1e3:,.0f} kB{', ' + html.escape(m['taken']) if m['taken'] else ''}<br>"
             f"{html.escape(m['path'])}</figcaption></figure>" for m in group["members"])
-        sections.append(f"<section><h2>Group {number}</h2><div class='row'>{figures}</div></section>")
+        title = f"Group {number}" if group["tier"] == DUPLICATES else f"Similar shots {number}"
+        sections.append(f"<section><h2>{title}</h2><div class='row'>{figures}</div></section>")
     mode = "applied" if data["applied"] else "dry run: nothing has been changed"
-    out.write_text(page(f"{len(data['groups'])} duplicate groups ({mode})", "".join(sections)), encoding="utf-8")
+    shots = len(_tier(outcome, SHOTS))
+    out.write_text(page(f"{len(data['groups']) - shots} duplicate groups, {shots} of similar shots ({mode})",
+                        "".join(sections)), encoding="utf-8")
     return out
 
 
 def print_table(outcome) -> None:
     """One narrow table per group (fits 80 columns): paths below the collection's common folder."""
-    groups = outcome.result.groups
+    groups = _tier(outcome, DUPLICATES) + _tier(outcome, SHOTS)
     every = [m.record.path for g in groups for m in g.members]
     base = os.path.commonpath([os.path.dirname(p) for p in every]) if every else ""
     if groups:
         console.print(f"paths below {base}", highlight=False)
     for number, group in enumerate(groups, 1):
-        table = Table(title=f"group {number} (keeper: {group.keeper_reason})", title_justify="left", show_header=True,
+        name = "group" if group.tier == DUPLICATES else "similar shots"
+        table = Table(title=f"{name} {number} (keeper: {group.keeper_reason})", title_justify="left", show_header=True,
                       padding=(0, 1))
         for name, justify in (("", "left"), ("score", "right"), ("why", "left"), ("pixels", "right"),
                               ("kB", "right"), ("action", "left"), ("path", "left")):
             table.add_column(name, justify=justify, overflow="fold")
         for i, m in enumerate(group.members):
             rec = m.record
-            table.add_row("★" if i == 0 else "", f"{m.score:.3f}", m.reason, f"{rec.width}x{rec.height}",
+            table.add_row("★" if i == 0 else "", f"{m.score:.3f}", m.shot or m.reason, f"{rec.width}x{rec.height}",
                           f"{rec.size / 1e3:,.0f}", _action(outcome, i, rec.path, short=True),
                           os.path.relpath(rec.path, base) if base else rec.path)
         console.print(table)
@@ -112,10 +123,14 @@ def _count(n: int, word: str) -> str:
 
 def _print_totals(outcome) -> None:
     result = outcome.result
-    duplicates = sum(len(g.members) - 1 for g in result.groups)
+    copies, shots = _tier(outcome, DUPLICATES), _tier(outcome, SHOTS)
+    duplicates = sum(len(g.members) - 1 for g in copies)
     rules = ", ".join(f"{rule} {count}" for rule, count in accepted_by(outcome).items() if count)
-    console.print(f"{_count(len(result.groups), 'group')}, {_count(duplicates, 'duplicate')}"
+    console.print(f"{_count(len(copies), 'group')}, {_count(duplicates, 'duplicate')}"
                   + (f" (accepted by {rules})" if rules else "")
+                  + (f"; {_count(len(shots), 'group')} of similar shots ({sum(len(g.members) - 1 for g in shots)} "
+                     + ("included in the action)" if outcome.include_similar_shots else
+                        "other shots: left alone unless --include-similar-shots)") if shots else "")
                   + (f"; {result.pairs_checked:,} candidate pairs checked in {result.seconds:.1f} s" if not result.cached
                      else "; the last run's result, reused: nothing changed since"), highlight=False)
     acting = [op for op in outcome.operations if not op.skip and op.action != "report"]
