@@ -14,7 +14,7 @@ import collections
 import os
 
 from imgsearch_cnn.indexer.store import Store
-from imgsearch_cnn.search.dupes.groups import DedupeOptions, find_groups
+from imgsearch_cnn.search.dupes.groups import DUPLICATES, SHOTS, DedupeOptions, find_groups
 
 
 def folder(member) -> str:
@@ -28,14 +28,18 @@ def main() -> None:
     args = parser.parse_args()
     with Store.open(args.index) as store:
         result = find_groups(store, DedupeOptions(phash_agreement=args.phash_agreement))
-    mixed = [g for g in result.groups if len({folder(m) for m in g.members}) > 1]
-    reasons = collections.Counter(m.reason for g in result.groups for m in g.members[1:])
-    print("| pHash agreement | groups | grouped photos | accepted by | groups mixing folders | time (s) |")
-    print("|---|---|---|---|---|---|")
-    print(f"| {args.phash_agreement} | {len(result.groups)} | {sum(reasons.values())} | "
-          f"{', '.join(f'{k} {v}' for k, v in sorted(reasons.items()))} | {len(mixed)} | {result.seconds:.1f} |")
+    print("| pHash agreement | tier | groups | grouped photos | accepted by | groups mixing folders | time (s) |")
+    print("|---|---|---|---|---|---|---|")
+    mixed = []
+    for tier in (DUPLICATES, SHOTS):
+        found = [g for g in result.groups if g.tier == tier]
+        mixing = [g for g in found if len({folder(m) for m in g.members}) > 1]
+        mixed += mixing
+        reasons = collections.Counter(m.reason for g in found for m in g.members[1:])
+        print(f"| {args.phash_agreement} | {tier} | {len(found)} | {sum(reasons.values())} | "
+              f"{', '.join(f'{k} {v}' for k, v in sorted(reasons.items()))} | {len(mixing)} | {result.seconds:.1f} |")
     for group in mixed:
-        print("  mixed:", ", ".join(f"{folder(m)} ({m.reason})" for m in group.members))
+        print(f"  mixed ({group.tier}):", ", ".join(f"{folder(m)} ({m.shot or m.reason})" for m in group.members))
 
 
 if __name__ == "__main__":

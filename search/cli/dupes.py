@@ -16,7 +16,7 @@ OPTIONS = [
                  help="Accept pairs whose CNN cosine similarity is at least this (near=0.95, similar=0.80)."),
     click.option("--max-group-size", type=click.IntRange(2), default=100, show_default=True),
     click.option("--keep", "keep_rules", default="original,earliest,resolution,size,oldest,shortest", show_default=True,
-                 help="Keeper rules in order: original, earliest, resolution, size, oldest, newest, format:raw>jpg, "
+                 help="Keeper rules in order: original, earliest, resolution, size, metadata, oldest, newest, format:raw>jpg, "
                       "path:PREFIX, shortest."),
     click.option("--reference", "references", multiple=True, type=click.Path(exists=True, file_okay=False),
                  help="A folder whose files always win and are never changed (repeatable)."),

@@ -14,6 +14,7 @@ file the keeper is checked again; if it is gone, the clean-up stops.
 
 Every step is written to the journal (search/journal.py) before the file is touched. Files a
 clean-up moves, trashes, deletes or replaces by a link leave the index; undo puts them back.
+A photo moved or trashed takes its sidecar files (.xmp, .aae: search/dupes/sidecars.py) along.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ from pathlib import Path
 
 from imgsearch_cnn.indexer.scan import content_hash, is_under
 from imgsearch_cnn.indexer.store import Record, Store
-from imgsearch_cnn.search.dupes import fileops
+from imgsearch_cnn.search.dupes import fileops, sidecars
 from imgsearch_cnn.search.dupes.journal import Journal, find_in_trash
 from imgsearch_cnn.search.dupes.keep import is_reference
 
 ACTIONS = ("report", "move", "trash", "hardlink", "symlink", "delete")
 LINKS = ("hardlink", "symlink")
 EXACT_ONLY = ("hardlink", "symlink", "delete")  # actions that leave no copy of a near-duplicate
+SIDECARS_TRAVEL = ("move", "trash")  # actions that take a photo's sidecar files along
 
 
 class ActionError(RuntimeError):
@@ -45,6 +47,7 @@ class Operation:
     keeper: str
     target: str | None = None  # destination of a move
     skip: str | None = None  # why this file is left alone
+    sidecar_of: str | None = None  # a sidecar file, which goes where this photo goes
 
     def describe(self) -> str:
         if self.skip:
@@ -124,6 +127,10 @@ def plan(groups, action: str, references: list[str] = (), move_to: str | None = 
             skip = doubt or (member_problem(action, record, keeper, references, target, False)
                              if action != "report" else None)
             operations.append(Operation(action, record.path, keeper.path, target, skip))
+            if action in SIDECARS_TRAVEL and not skip:
+                for sidecar in sidecars.find(record.path):
+                    moved = os.path.join(os.path.dirname(target), os.path.basename(sidecar)) if target else None
+                    operations.append(Operation(action, sidecar, keeper.path, moved, sidecar_of=record.path))
     return operations
 
 
@@ -147,22 +154,38 @@ def apply(store: Store, operations: list[Operation], confirm_delete: bool = Fals
 def _apply_groups(store: Store, todo: list[Operation], journal: Journal, references: list[str]) -> None:
     for keeper_path, ops in groupby(todo, key=lambda op: op.keeper):
         ops = list(ops)
+        photos = [op for op in ops if not op.sidecar_of]
         keeper = store.record(keeper_path)
-        records = [store.record(op.path) for op in ops]
+        records = [store.record(op.path) for op in photos]
         doubt = "keeper no longer indexed" if keeper is None or None in records else \
             group_problem(keeper, records, verify_bytes=True)
-        for op, record in zip(ops, records):
+        for op, record in zip(photos, records):
             op.skip = doubt or member_problem(op.action, record, keeper, references, op.target, True)
             if op.skip:
                 continue
-            journal.begin(op, record, fileops.first_missing_folder(op.target) if op.target else None)
-            trashed = _do(op, keeper, record)
-            journal.done(op, trashed)
+            _do_journaled(journal, op, keeper, record)
             with store.transaction() as writer:
                 writer.delete_record(op.path)  # moved out is out; a link is not a separate photo
+            for sidecar in (s for s in ops if s.sidecar_of == op.path):
+                sidecar.skip = _sidecar_problem(sidecar)
+                if not sidecar.skip:
+                    _do_journaled(journal, sidecar, keeper, sidecars.record(sidecar.path))
             if not fileops.is_regular(keeper.path):
                 raise ActionError(f"keeper {keeper.path} disappeared during the clean-up; stopped "
                                   f"(`imgsearch undo` reverts what was done)")
+
+
+def _do_journaled(journal: Journal, op: Operation, keeper: Record, record: Record) -> None:
+    journal.begin(op, record, fileops.first_missing_folder(op.target) if op.target else None)
+    journal.done(op, _do(op, keeper, record))
+
+
+def _sidecar_problem(op: Operation) -> str | None:
+    if not fileops.is_regular(op.path):
+        return "sidecar gone or not a regular file"
+    if op.target and os.path.lexists(op.target):
+        return "destination exists"
+    return None
 
 
 def _do(op: Operation, keeper: Record, record: Record) -> str | None:

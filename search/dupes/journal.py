@@ -20,7 +20,7 @@ from pathlib import Path
 
 from imgsearch_cnn.indexer import layout
 from imgsearch_cnn.indexer.store import Record, Store
-from imgsearch_cnn.search.dupes import fileops
+from imgsearch_cnn.search.dupes import fileops, sidecars
 
 JOURNAL_VERSION = 2
 
@@ -143,6 +143,8 @@ def undo(store: Store) -> UndoReport:
         if outcome:
             report.problems.append(outcome)
             continue
+        if sidecars.is_sidecar(entry["record"]):
+            continue  # back in place; a sidecar is no photo of the index
         report.restored += 1
         info = os.stat(record.path)
         with store.transaction() as writer:

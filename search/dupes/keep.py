@@ -11,6 +11,8 @@ Rules (``--keep`` takes them comma-separated, first rule decides, later ones bre
 * ``earliest``    the file written first (modification time)
 * ``resolution``  most pixels
 * ``size``        largest file
+* ``metadata``    the photo carrying the most metadata fields (capture time, camera, lens, GPS,
+                  rating, keywords)
 * ``oldest``      earliest EXIF capture time (photos without one come last)
 * ``newest``      latest EXIF capture time
 * ``format:A>B>C`` preferred formats in that order (e.g. ``format:heic>jpg``; ``raw`` names every
@@ -31,6 +33,7 @@ import os
 import re
 from typing import Callable
 
+from imgsearch_cnn.indexer import metadata
 from imgsearch_cnn.indexer.raw import RAW_EXTENSIONS
 from imgsearch_cnn.indexer.scan import is_under
 from imgsearch_cnn.indexer.store import Record
@@ -119,6 +122,8 @@ def _rule_key(rule: str) -> Callable[[Record], object]:
         return lambda r: -(r.width * r.height)
     if rule == "size":
         return lambda r: -r.size
+    if rule == "metadata":
+        return lambda r: -len(metadata_fields(r))
     if rule == "oldest":
         return lambda r: (r.taken is None, r.taken or "")
     if rule == "newest":
@@ -131,8 +136,17 @@ def _rule_key(rule: str) -> Callable[[Record], object]:
     if rule.startswith("path:"):
         folder = os.path.realpath(os.path.expanduser(rule[5:]))
         return lambda r: not is_under(r.path, [folder])
-    raise ValueError(f"unknown keep rule {rule!r}: original, earliest, resolution, size, oldest, newest, "
+    raise ValueError(f"unknown keep rule {rule!r}: original, earliest, resolution, size, metadata, oldest, newest, "
                      "format:A>B, path:PREFIX, shortest")
+
+
+def metadata_fields(record: Record) -> set[str]:
+    return metadata.fields(record.taken, record.meta or {})
+
+
+def metadata_lost(keeper: Record, record: Record) -> list[str]:
+    """The metadata fields ``record`` carries that the keeper lacks (lost if it is removed)."""
+    return [name for name in metadata.FIELDS if name in metadata_fields(record) - metadata_fields(keeper)]
 
 
 def _invert(text: str) -> tuple[int, ...]:

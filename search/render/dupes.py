@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from imgsearch_cnn.search.dupes import keep
 from imgsearch_cnn.search.dupes.groups import DUPLICATES, SHOTS
 from imgsearch_cnn.search.render.page import page
 from imgsearch_cnn.search.render.terminal import console
@@ -22,8 +23,11 @@ def _action(outcome, index: int, path: str, short: bool = False) -> str:
     if op is None:
         return "keep"
     if short and not op.skip:
-        return {"move": "move", "trash": "trash", "delete": "delete", "report": "-"}.get(op.action, op.action)
-    return op.describe()
+        said = {"move": "move", "trash": "trash", "delete": "delete", "report": "-"}.get(op.action, op.action)
+    else:
+        said = op.describe()
+    carried = sum(1 for o in outcome.operations if o.sidecar_of == path)
+    return said + (f" +{carried} sidecar" + ("s" if carried > 1 else "") if carried and not op.skip else "")
 
 
 def _tier(outcome, tier: str) -> list:
@@ -42,7 +46,9 @@ def to_json(outcome) -> dict:
             {"tier": group.tier, "keeper": group.keeper.path, "keeper_reason": group.keeper_reason, "members": [
                 {"path": m.record.path, "keeper": i == 0, "score": round(m.score, 4), "reason": m.reason,
                  "shot": m.shot or None, "width": m.record.width, "height": m.record.height, "bytes": m.record.size,
-                 "taken": m.record.taken, "action": _action(outcome, i, m.record.path)}
+                 "taken": m.record.taken, "metadata": sorted(keep.metadata_fields(m.record)),
+                 "metadata_keeper_lacks": keep.metadata_lost(group.keeper, m.record) if i else [],
+                 "action": _action(outcome, i, m.record.path)}
                 for i, m in enumerate(group.members)]}
             for group in _tier(outcome, DUPLICATES) + _tier(outcome, SHOTS)],
         "duplicates": sum(len(g.members) - 1 for g in _tier(outcome, DUPLICATES)),
@@ -78,13 +84,7 @@ def write_html(outcome, out: Path) -> Path:
     thumbs = dict(zip(paths, data_uris(paths, 200)))
     sections = []
     for number, group in enumerate(data["groups"], 1):
-        figures = "".join(
-            f"<figure class='wide {'keeper' if m['keeper'] else 'dupe'}'><img src='{thumbs[m['path']]}' "
-            f"alt='{html.escape(os.path.basename(m['path']))}'><figcaption>"
-            f"<b>{'KEEP: ' + html.escape(group['keeper_reason']) if m['keeper'] else html.escape(m['action'])}</b><br>"
-            f"score {m['score']:.3f} ({html.escape(m['shot'] or m['reason'])})<br>{m['width']}x{m['height']} px, "
-            f"{m['bytes'] / 1e3:,.0f} kB{', ' + html.escape(m['taken']) if m['taken'] else ''}<br>"
-            f"{html.escape(m['path'])}</figcaption></figure>" for m in group["members"])
+        figures = "".join(_figure(group, m, thumbs[m["path"]]) for m in group["members"])
         title = f"Group {number}" if group["tier"] == DUPLICATES else f"Similar shots {number}"
         sections.append(f"<section><h2>{title}</h2><div class='row'>{figures}</div></section>")
     mode = "applied" if data["applied"] else "dry run: nothing has been changed"
@@ -92,6 +92,17 @@ def write_html(outcome, out: Path) -> Path:
     out.write_text(page(f"{len(data['groups']) - shots} duplicate groups, {shots} of similar shots ({mode})",
                         "".join(sections)), encoding="utf-8")
     return out
+
+
+def _figure(group: dict, m: dict, thumb: str) -> str:
+    lost = m["metadata_keeper_lacks"]
+    return (f"<figure class='wide {'keeper' if m['keeper'] else 'dupe'}'><img src='{thumb}' "
+            f"alt='{html.escape(os.path.basename(m['path']))}'><figcaption>"
+            f"<b>{'KEEP: ' + html.escape(group['keeper_reason']) if m['keeper'] else html.escape(m['action'])}</b><br>"
+            f"score {m['score']:.3f} ({html.escape(m['shot'] or m['reason'])})<br>{m['width']}x{m['height']} px, "
+            f"{m['bytes'] / 1e3:,.0f} kB{', ' + html.escape(m['taken']) if m['taken'] else ''}<br>"
+            + (f"<b class='warn'>has {html.escape(', '.join(lost))} that the keeper lacks</b><br>" if lost else "")
+            + f"{html.escape(m['path'])}</figcaption></figure>")
 
 
 def print_table(outcome) -> None:
@@ -114,6 +125,11 @@ def print_table(outcome) -> None:
                           f"{rec.size / 1e3:,.0f}", _action(outcome, i, rec.path, short=True),
                           os.path.relpath(rec.path, base) if base else rec.path)
         console.print(table)
+        for m in group.members[1:]:
+            lost = keep.metadata_lost(group.keeper, m.record)
+            if lost:
+                console.print(f"  note: {os.path.relpath(m.record.path, base) if base else m.record.path} has "
+                              f"{', '.join(lost)} that the keeper lacks", highlight=False)
     _print_totals(outcome)
 
 

@@ -19,6 +19,11 @@ from photos import draw_photo
 @pytest.fixture
 def library(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # the trash lives in the test folder
+    from send2trash import plat_other  # reads the variable once, at import: point it here too
+
+    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", os.fsencode(tmp_path / "xdg"))
+    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(tmp_path / "xdg" / "Trash"))
+    monkeypatch.setattr(plat_other, "HOMETRASH", str(tmp_path / "xdg" / "Trash"))
     photos, reference = tmp_path / "photos", tmp_path / "reference"
     (photos / "trip").mkdir(parents=True)
     reference.mkdir()
@@ -137,3 +142,28 @@ def test_a_hard_link_across_file_systems_is_refused_before_anything_happens(tmp_
         assert outcome.journal is None and fileops.is_regular(str(other / "a_copy_elsewhere.jpg"))
     finally:
         shutil.rmtree(other)
+
+
+@pytest.mark.parametrize("action", ["move", "trash"])
+def test_sidecars_travel_with_their_photo_and_come_back_with_undo(library, action):
+    tmp, photos, reference, index = library
+    for name in ("a_small.jpg.xmp", "b_bright.xmp", "b_bright.AAE", "c_small.xmp", "b.xmp"):
+        folder = photos / "trip" if name.startswith(("a_small", "b_bright")) else photos
+        (folder / name).write_text(f"<x:xmpmeta>{name}</x:xmpmeta>")
+    before = inventory(photos, reference)
+    applied = run(index, reference, action, move_to=str(tmp / "dupes"), apply=True)
+    moved = [op for op in applied.operations if not op.skip and not op.sidecar_of]
+    carried = [op for op in applied.operations if not op.skip and op.sidecar_of]
+    assert moved and carried
+    for op in moved:
+        stem = os.path.splitext(os.path.basename(op.path))[0]
+        left = [n for n in os.listdir(os.path.dirname(op.path)) if n.startswith(stem + ".")]
+        assert left == [], f"{left} stayed behind"
+    assert {os.path.basename(op.sidecar_of) for op in carried} <= {os.path.basename(op.path) for op in moved}
+    if action == "move":
+        assert all(os.path.exists(op.target) for op in carried)
+    with Store.open(index, writable=True) as store:
+        report = journal.undo(store)
+        assert report.problems == [] and report.restored == len(moved)
+        assert not any(r.format == "sidecar" for r in store.records())  # sidecars are no photos
+    assert inventory(photos, reference) == before

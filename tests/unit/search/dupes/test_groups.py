@@ -6,7 +6,7 @@ from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 from fakes import fake_index
 from imgsearch_cnn.indexer.store import Store
-from imgsearch_cnn.search.dupes import groups, ignore
+from imgsearch_cnn.search.dupes import groups, ignore, job
 from photos import draw_photo
 
 
@@ -117,3 +117,59 @@ def test_a_raw_and_the_camera_jpeg_of_one_shot_are_one_capture(tmp_path, rule, k
     found, result = grouped(tmp_path / "idx", keep_rules=[rule])
     assert found == [["shot.dng", "shot.jpg"]]
     assert result.groups[0].keeper.path.endswith(keeper) and result.groups[0].keeper.format in ("DNG", "JPEG")
+
+
+@pytest.fixture(scope="module")
+def burst(tmp_path_factory):
+    """A burst of two frames 0.3 s apart (EXIF with sub-seconds, as cameras write it), a resized
+    copy of the first frame that kept its EXIF, and a copy with GPS and keywords added."""
+    from photos import save_with_metadata
+
+    tmp = tmp_path_factory.mktemp("burst")
+    folder = tmp / "photos"
+    folder.mkdir()
+    first = draw_photo(31, (480, 360))
+    second = first.copy()
+    second.paste(draw_photo(32, (60, 60)), (300, 200))  # the subject moved a little
+    camera = ("Canon", "Canon EOS R5")
+    save_with_metadata(first, folder / "frame_a.jpg", "2024:05:01 10:00:00", "100", camera)
+    save_with_metadata(second, folder / "frame_b.jpg", "2024:05:01 10:00:00", "400", camera)
+    save_with_metadata(first.resize((240, 180)), folder / "frame_a_small.jpg", "2024:05:01 10:00:00", "100", camera)
+    other = draw_photo(33, (480, 360))
+    other.save(folder / "plain.jpg", quality=92)
+    save_with_metadata(other.resize((360, 270)), folder / "tagged.jpg", gps=True, keywords=["beach"])
+    index = tmp / "idx"
+    fake_index(index, [folder])
+    return index
+
+
+def test_frames_of_a_burst_are_similar_shots_and_copies_stay_duplicates(burst):
+    with Store.open(burst) as store:
+        result = groups.find_groups(store, groups.DedupeOptions(verify_floor=0.0))
+    tiers = {g.tier: sorted(p.split("/")[-1] for p in g.paths) for g in result.groups
+             if any(p.endswith("/frame_a.jpg") for p in g.paths)}
+    assert tiers[groups.DUPLICATES] == ["frame_a.jpg", "frame_a_small.jpg"]
+    assert tiers[groups.SHOTS] == ["frame_a.jpg", "frame_b.jpg"]
+    shot = next(g for g in result.groups if g.tier == groups.SHOTS).members[1]
+    assert shot.shot == "taken 0.3 s apart"
+
+
+def test_the_clean_up_touches_similar_shots_only_when_asked(burst):
+    with Store.open(burst) as store:
+        plain = job.run(store, groups.DedupeOptions(verify_floor=0.0), "trash")
+        wider = job.run(store, groups.DedupeOptions(verify_floor=0.0), "trash", include_similar_shots=True)
+    planned = {p.split("/")[-1] for p in plain.planned()}
+    assert "frame_b.jpg" not in planned and "frame_a_small.jpg" in planned
+    assert "frame_b.jpg" in {p.split("/")[-1] for p in wider.planned()}
+
+
+def test_a_copy_with_metadata_the_keeper_lacks_is_flagged_and_the_metadata_rule_keeps_it(burst):
+    from imgsearch_cnn.search.render import dupes as render
+
+    with Store.open(burst) as store:
+        outcome = job.run(store, groups.DedupeOptions(verify_floor=0.0), "trash")
+        richer = job.run(store, groups.DedupeOptions(verify_floor=0.0, keep_rules=["metadata", "resolution"]), "trash")
+    report = render.to_json(outcome)
+    group = next(g for g in report["groups"] if g["keeper"].endswith("plain.jpg"))
+    assert group["members"][1]["metadata_keeper_lacks"] == ["gps", "keywords"]
+    assert any(g.keeper.path.endswith("tagged.jpg") and g.keeper_reason == "metadata" for g in richer.result.groups)
