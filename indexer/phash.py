@@ -21,6 +21,7 @@ from scipy.fftpack import dct
 ORIENTATIONS = (None, Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180, Image.Transpose.ROTATE_270,
                 Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.FLIP_TOP_BOTTOM, Image.Transpose.TRANSPOSE,
                 Image.Transpose.TRANSVERSE)
+MIRRORS = frozenset({4, 5, 6, 7})  # the indexes of ORIENTATIONS that mirror the picture
 
 _ODD = (-1.0) ** np.arange(8)
 _ROWS, _COLS = _ODD[:, None], _ODD[None, :]

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from imgsearch_cnn.indexer.phash import MIRRORS
 from imgsearch_cnn.indexer.record import Record
 from imgsearch_cnn.search.dupes.verify import FeatureCache, PixelCache, Verdict, tile_agreement
 
@@ -56,7 +57,8 @@ def judge(a: Record, b: Record, features: FeatureCache, pixels: PixelCache, turn
     numbers = camera_numbers(a.path), camera_numbers(b.path)
     if None not in numbers and numbers[0][0] == numbers[1][0] and numbers[0][1] != numbers[1][1]:
         return Capture(False, f"camera file numbers {numbers[0][1]} and {numbers[1][1]}")
-    return by_pixels(features.match(a.path, b.path), lambda: _square_agreement(pixels, a.path, b.path, turn))
+    verdict = features.match(a.path, b.path, mirrored=turn in MIRRORS)
+    return by_pixels(verdict, lambda: _square_agreement(pixels, a.path, b.path, turn))
 
 
 def _by_time(first: str | None, second: str | None) -> Capture | None:

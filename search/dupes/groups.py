@@ -11,7 +11,8 @@ N x N matrix). A candidate pair is accepted by the first rule that fires, cheape
    rotated copies, whatever their CNN score; a hash match alone also groups look-alike product
    shots, documents and small images);
 4. cosine >= ``verify_floor`` and the local-feature check passes (crops, straightened,
-   captioned, padded copies; search/dupes/verify.py).
+   captioned, padded copies; search/dupes/verify.py), mirrored too when the hashes are closest
+   in a mirrored orientation (most candidate pairs are different photos: each SIFT pass saved counts).
 
 Every accepted pair is then judged one capture or two shots (search/dupes/capture.py): duplicate
 groups hold only copies of one capture; bursts, series and brackets form "similar shots" groups
@@ -35,7 +36,7 @@ from typing import Callable
 
 import numpy as np
 
-from imgsearch_cnn.indexer.phash import closest
+from imgsearch_cnn.indexer.phash import MIRRORS, closest
 from imgsearch_cnn.indexer.store import Record, Store
 from imgsearch_cnn.search.dupes import candidates
 from imgsearch_cnn.search.dupes.capture import Capture, judge
@@ -210,7 +211,7 @@ class _Decider:
             reason = "cosine"
         elif self._phash_match(path_a, path_b, bits, turn):
             reason = "phash"
-        elif score >= self.options.verify_floor and self.cache.same(path_a, path_b):
+        elif score >= self.options.verify_floor and self.cache.same(path_a, path_b, mirrored=turn in MIRRORS):
             reason = "local"
         else:
             return None, None
@@ -222,8 +223,13 @@ def _decide_all(decide, tasks: list[tuple], workers: int, progress) -> list[tupl
     matching run in native code that releases the GIL, so threads use every core."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from threadpoolctl import threadpool_limits
+
     verdicts: list[tuple] = []
-    with ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
+    # One BLAS thread per worker: the workers already use every core (descriptor matching is
+    # a matrix product), and nested thread pools only fight over them.
+    with threadpool_limits(limits=1, user_api="blas"), \
+            ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
         for verdict in (pool.map if pool else map)(lambda task: decide(*task), tasks):
             verdicts.append(verdict)
             if len(verdicts) % 64 == 0:

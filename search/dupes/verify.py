@@ -97,48 +97,54 @@ class FeatureCache:
 
     def __init__(self, max_features: int = MAX_FEATURES):
         self._cache: dict[tuple[str, bool], Features | None] = {}
-        self._matches: dict[tuple[str, str], Verdict | None] = {}
+        self._matches: dict[tuple[str, str, bool], Verdict | None] = {}
         self.max_features = max_features
 
     def get(self, path: str, mirrored: bool = False) -> Features | None:
+        """The photo's features; mirrored ones are derived from the plain ones, not extracted."""
         if (path, mirrored) not in self._cache:
-            self._cache[(path, mirrored)] = _extract(path, self.max_features, mirrored)
+            plain = self._cache.get((path, False)) if mirrored else None
+            if plain is None and (path, False) not in self._cache:
+                plain = self._cache[(path, False)] = _extract(path, self.max_features)
+            self._cache[(path, mirrored)] = mirror(plain) if mirrored and plain is not None else plain
         return self._cache[(path, mirrored)]
 
-    def match(self, path_a: str, path_b: str) -> Verdict | None:
-        """How either photo contains the other, as is or mirrored (SIFT is not mirror-invariant):
-        the first alignment that passes, else the best failing one; None if one cannot be read."""
-        if (path_a, path_b) not in self._matches:
-            self._matches[(path_a, path_b)] = self._match(path_a, path_b)
-        return self._matches[(path_a, path_b)]
+    def match(self, path_a: str, path_b: str, mirrored: bool = True) -> Verdict | None:
+        """How either photo contains the other, as is (and mirrored, with ``mirrored``: SIFT is not
+        mirror-invariant): the first alignment that passes, else the best failing one; None if
+        one cannot be read. Computed once per pair."""
+        key = (path_a, path_b, mirrored)
+        if key not in self._matches:
+            self._matches[key] = self._match(path_a, path_b, mirrored)
+        return self._matches[key]
 
-    def _match(self, path_a: str, path_b: str) -> Verdict | None:
+    def _match(self, path_a: str, path_b: str, mirrored: bool) -> Verdict | None:
         a, b = self.get(path_a), self.get(path_b)
         if a is None or b is None:
             return None
         best = None
-        for x, y in self._orders(a, b, path_b):
+        for x, y in self._orders(a, b, path_b, mirrored):
             verdict = check(x, y)
             if verdict.same:
                 return verdict
             best = verdict if best is None or verdict.better > best.better else best
         return best
 
-    def _orders(self, a: Features, b: Features, path_b: str):
+    def _orders(self, a: Features, b: Features, path_b: str, mirrored: bool):
         yield a, b
         yield b, a
-        flipped = self.get(path_b, mirrored=True)  # only computed when the plain ones failed
+        flipped = self.get(path_b, mirrored=True) if mirrored else None  # only when the plain ones failed
         if flipped is not None:
             yield a, flipped
             yield flipped, a
 
-    def same(self, path_a: str, path_b: str) -> bool:
-        """Either photo contains the other, as is or mirrored."""
-        verdict = self.match(path_a, path_b)
+    def same(self, path_a: str, path_b: str, mirrored: bool = True) -> bool:
+        """Either photo contains the other, as is or (with ``mirrored``) mirrored."""
+        verdict = self.match(path_a, path_b, mirrored)
         return verdict is not None and verdict.same
 
 
-def _extract(path: str, max_features: int, mirrored: bool = False) -> Features | None:
+def _extract(path: str, max_features: int) -> Features | None:
     import cv2
 
     try:
@@ -147,12 +153,57 @@ def _extract(path: str, max_features: int, mirrored: bool = False) -> Features |
         return None
     image.thumbnail((MAX_SIDE, MAX_SIDE))
     grey = np.asarray(image.convert("L"))
-    if mirrored:
-        grey = np.ascontiguousarray(grey[:, ::-1])
     sift = cv2.SIFT_create(nfeatures=max_features)
     keypoints, descriptors = sift.detectAndCompute(grey, None)
     points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
     return Features(grey, points, descriptors)
+
+
+def _mirror_order() -> np.ndarray:
+    """Where each SIFT descriptor value goes when the picture is mirrored left-right. OpenCV lays
+    a descriptor out as 4 x 4 cells (relative to the keypoint's own orientation) x 8 gradient
+    directions; in the mirror image the cell rows swap and the directions reverse. Found and
+    checked against descriptors of mirrored photos (tests/unit/search/dupes/test_verify.py)."""
+    order = np.zeros(128, dtype=np.int64)
+    for row in range(4):
+        for col in range(4):
+            for bin_ in range(8):
+                order[((3 - row) * 4 + col) * 8 + (-bin_) % 8] = (row * 4 + col) * 8 + bin_
+    return order
+
+
+_MIRROR_ORDER = _mirror_order()
+
+
+def mirror(features: Features) -> Features:
+    """The features of the mirrored photo, derived without running SIFT again (half the cost of
+    checking mirrored copies)."""
+    width = features.grey.shape[1]
+    points = features.keypoints.copy()
+    points[:, 0] = width - 1 - points[:, 0]
+    descriptors = None if features.descriptors is None else np.ascontiguousarray(features.descriptors[:, _MIRROR_ORDER])
+    return Features(np.ascontiguousarray(features.grey[:, ::-1]), points, descriptors)
+
+
+RATIO = 0.75  # Lowe's ratio test: the best match must be clearly closer than the second best
+
+
+def ratio_matches(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (into a, into b) of the descriptors of a whose nearest neighbour in b passes the
+    ratio test. One matrix product: many times faster than OpenCV's matcher objects here."""
+    if len(b) < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    distances = a @ b.T
+    distances *= -2.0
+    distances += np.einsum("ij,ij->i", a, a)[:, None]
+    distances += np.einsum("ij,ij->i", b, b)[None, :]
+    rows = np.arange(len(a))
+    best = distances.argmin(axis=1)
+    first = distances[rows, best].copy()
+    distances[rows, best] = np.inf
+    second = distances.min(axis=1)
+    keep = np.maximum(first, 0.0) < RATIO * RATIO * np.maximum(second, 0.0)
+    return rows[keep], best[keep]
 
 
 def check(a: Features, b: Features, min_inliers: int = 15, min_correlation: float = 0.85) -> Verdict:
@@ -161,13 +212,10 @@ def check(a: Features, b: Features, min_inliers: int = 15, min_correlation: floa
 
     if a.descriptors is None or b.descriptors is None or len(a.keypoints) < 2 or len(b.keypoints) < 2:
         return Verdict(False, 0, 0.0)
-    matcher = cv2.BFMatcher(cv2.NORM_L2)
-    pairs = matcher.knnMatch(a.descriptors, b.descriptors, k=2)
-    good = [m for m, n in (p for p in pairs if len(p) == 2) if m.distance < 0.75 * n.distance]
-    if len(good) < min_inliers:
-        return Verdict(False, len(good), 0.0)
-    src = a.keypoints[[m.queryIdx for m in good]]
-    dst = b.keypoints[[m.trainIdx for m in good]]
+    query, train = ratio_matches(a.descriptors, b.descriptors)
+    if len(query) < min_inliers:
+        return Verdict(False, len(query), 0.0)
+    src, dst = a.keypoints[query], b.keypoints[train]
     transform, mask = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=4.0)
     inliers = int(mask.sum()) if mask is not None else 0
     if transform is None or inliers < min_inliers:
@@ -203,16 +251,22 @@ def tile_agreement(a: np.ndarray, b: np.ndarray, cover: np.ndarray | None = None
     a, b = cv2.GaussianBlur(a, (0, 0), 2.5), cv2.GaussianBlur(b, (0, 0), 2.5)
     height, width = b.shape
     tile = min(TILE, max(8, min(height, width) // TILES))
-    scores = []
-    for y in range(0, height - tile + 1, tile):
-        for x in range(0, width - tile + 1, tile):
-            if cover is not None and cover[y:y + tile, x:x + tile].mean() < 0.9:
-                continue
-            p, q = a[y:y + tile, x:x + tile], b[y:y + tile, x:x + tile]
-            if p.std() < _FLAT and q.std() < _FLAT:
-                continue
-            scores.append(_correlation(p, q))
-    if len(scores) < 4:  # too small or too plain to tell by tiles: the whole picture decides
+    rows, cols = height // tile, width // tile
+    p, q = _tiles(a, tile, rows, cols), _tiles(b, tile, rows, cols)
+    p, q = p - p.mean(axis=2, keepdims=True), q - q.mean(axis=2, keepdims=True)
+    spread_p, spread_q = (p * p).mean(axis=2), (q * q).mean(axis=2)
+    use = (spread_p >= _FLAT ** 2) | (spread_q >= _FLAT ** 2)
+    if cover is not None:
+        use &= _tiles(cover.astype(np.float32), tile, rows, cols).mean(axis=2) >= 0.9
+    if use.sum() < 4:  # too small or too plain to tell by tiles: the whole picture decides
         whole = _correlation(a[cover] if cover is not None else a, b[cover] if cover is not None else b)
         return 1.0 if whole >= 0.95 else 0.0
-    return float(np.mean(np.array(scores) >= TILE_MATCH))
+    denominator = np.sqrt(spread_p * spread_q)
+    scores = np.where(denominator > 0, (p * q).mean(axis=2) / np.maximum(denominator, 1e-12), 0.0)
+    return float(np.mean(scores[use] >= TILE_MATCH))
+
+
+def _tiles(image: np.ndarray, tile: int, rows: int, cols: int) -> np.ndarray:
+    """(rows, cols, tile * tile): the image cut into whole tiles from its top-left corner."""
+    cut = image[:rows * tile, :cols * tile].reshape(rows, tile, cols, tile)
+    return cut.transpose(0, 2, 1, 3).reshape(rows, cols, tile * tile)

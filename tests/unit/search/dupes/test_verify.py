@@ -67,3 +67,21 @@ def test_pixel_agreement_confirms_a_turned_blurred_copy_and_not_another_photo(tm
     assert pixels.agreement(str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg"), turn) > 0.9
     assert max(pixels.agreement(str(tmp_path / "a.jpg"), str(tmp_path / "c.jpg"), k) for k in range(8)) < 0.3
     assert pixels.agreement(str(tmp_path / "a.jpg"), str(tmp_path / "missing.jpg"), 0) == 0.0
+
+
+def test_mirrored_features_are_derived_like_sift_on_the_mirrored_photo(tmp_path):
+    import cv2
+
+    from imgsearch_cnn.search.dupes.verify import FeatureCache, mirror
+
+    draw_photo(7, (400, 300)).save(tmp_path / "p.jpg", quality=95)
+    plain = FeatureCache().get(str(tmp_path / "p.jpg"))
+    derived = mirror(plain)
+    points, descriptors = cv2.SIFT_create(nfeatures=300).detectAndCompute(derived.grey, None)
+    points = np.array([k.pt for k in points])
+    pairs = [(i, int(np.argmin(np.hypot(*(points - p).T)))) for i, p in enumerate(derived.keypoints)]
+    pairs = [(i, j) for i, j in pairs if np.hypot(*(points[j] - derived.keypoints[i])) < 0.5]
+    assert len(pairs) >= 10
+    mine, theirs = derived.descriptors[[i for i, _ in pairs]], descriptors[[j for _, j in pairs]]
+    unmirrored = plain.descriptors[[i for i, _ in pairs]]
+    assert np.abs(mine - theirs).mean() < 0.4 * np.abs(unmirrored - theirs).mean()
