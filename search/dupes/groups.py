@@ -97,6 +97,7 @@ class DedupeResult:
     seconds: float
     stats: dict[str, int]
     cached: bool = False  # taken from the last run (search/dupes/cache.py), nothing checked again
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage: candidates, check, group
 
 
 def accept_threshold(options: DedupeOptions) -> float | None:
@@ -131,6 +132,7 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
             edges[(rows[0], j)] = (1.0, "exact", Capture(True, "same bytes"))
             stats["exact"] += 1
     checked = 0
+    stages: dict[str, float] = {}
     if accept is not None and len(paths) > 1:
         vec_paths, vectors = store.all_vectors()
         order = np.array([position[p] for p in vec_paths])
@@ -157,6 +159,7 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
                 continue
             tasks.append((paths[i], paths[j], i, j, float(score)))
         checked = len(tasks)
+        stages["candidates"] = time.perf_counter() - started
         for (_, _, i, j, score), (reason, capture) in zip(tasks, _decide_all(decide, tasks, options.workers, progress)):
             if reason:
                 edges[(i, j)] = (score, reason, capture)
@@ -166,9 +169,12 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
     else:
         decide = None
     copies = {pair: value for pair, value in edges.items() if value[2].one}
+    grouping = time.perf_counter()
+    stages["check"] = grouping - started - stages.get("candidates", 0.0)
     groups = star_groups(paths, records, copies, options, decide, ignored)
     groups += _shot_groups(paths, records, edges, groups, options, decide, ignored)
-    return DedupeResult(groups, checked, time.perf_counter() - started, stats)
+    stages["group"] = time.perf_counter() - grouping
+    return DedupeResult(groups, checked, time.perf_counter() - started, stats, stages=stages)
 
 
 def _shot_groups(paths, records, edges, groups, options, decide, ignored) -> list[Group]:

@@ -25,7 +25,7 @@ MAX_FEATURES = 300
 class Features:
     grey: np.ndarray  # uint8 grey image, long side <= MAX_SIDE (kept small: one per photo checked)
     keypoints: np.ndarray  # (n, 2) float32 positions
-    descriptors: np.ndarray | None  # (n, 128) float32
+    descriptors: np.ndarray | None  # (n, 128) uint8: OpenCV's SIFT values are whole numbers 0..255
 
 
 @dataclass
@@ -96,18 +96,17 @@ class FeatureCache:
     """SIFT features per path (and of its mirror image, when asked), computed once per run."""
 
     def __init__(self, max_features: int = MAX_FEATURES):
-        self._cache: dict[tuple[str, bool], Features | None] = {}
+        self._cache: dict[str, Features | None] = {}
         self._matches: dict[tuple[str, str, bool], Verdict | None] = {}
         self.max_features = max_features
 
     def get(self, path: str, mirrored: bool = False) -> Features | None:
-        """The photo's features; mirrored ones are derived from the plain ones, not extracted."""
-        if (path, mirrored) not in self._cache:
-            plain = self._cache.get((path, False)) if mirrored else None
-            if plain is None and (path, False) not in self._cache:
-                plain = self._cache[(path, False)] = _extract(path, self.max_features)
-            self._cache[(path, mirrored)] = mirror(plain) if mirrored and plain is not None else plain
-        return self._cache[(path, mirrored)]
+        """The photo's features, extracted once; mirrored ones are derived from them each time
+        they are asked for (cheap, and not kept: memory stays one set per photo)."""
+        if path not in self._cache:
+            self._cache[path] = _extract(path, self.max_features)
+        plain = self._cache[path]
+        return mirror(plain) if mirrored and plain is not None else plain
 
     def match(self, path_a: str, path_b: str, mirrored: bool = True) -> Verdict | None:
         """How either photo contains the other, as is (and mirrored, with ``mirrored``: SIFT is not
@@ -156,7 +155,7 @@ def _extract(path: str, max_features: int) -> Features | None:
     sift = cv2.SIFT_create(nfeatures=max_features)
     keypoints, descriptors = sift.detectAndCompute(grey, None)
     points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
-    return Features(grey, points, descriptors)
+    return Features(grey, points, None if descriptors is None else np.clip(descriptors, 0, 255).astype(np.uint8))
 
 
 def _mirror_order() -> np.ndarray:
@@ -193,6 +192,7 @@ def ratio_matches(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     ratio test. One matrix product: many times faster than OpenCV's matcher objects here."""
     if len(b) < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    a, b = a.astype(np.float32), b.astype(np.float32)
     distances = a @ b.T
     distances *= -2.0
     distances += np.einsum("ij,ij->i", a, a)[:, None]

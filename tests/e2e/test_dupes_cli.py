@@ -63,3 +63,42 @@ def test_ignore_from_the_command_line(tmp_path, marking):
     marked = imgsearch(*marking, "--index", idx, "--ignore", photos / "x.jpg", "--ignore", photos / "x_small.jpg")
     assert "1 pair" in marked.stdout
     assert json.loads(imgsearch("dupes", "--index", idx, "--json").stdout)["groups"] == []
+
+
+def test_similar_shots_are_reported_apart_and_moved_only_when_asked(tmp_path):
+    from photos import save_with_metadata
+
+    photos, idx = tmp_path / "photos", tmp_path / "idx"
+    photos.mkdir()
+    first = draw_photo(41, (480, 360))
+    second = first.copy()
+    second.paste(draw_photo(42, (60, 60)), (300, 200))
+    camera = ("Canon", "Canon EOS R5")
+    save_with_metadata(first, photos / "frame_a.jpg", "2024:05:01 10:00:00", "100", camera)
+    save_with_metadata(second, photos / "frame_b.jpg", "2024:05:01 10:00:00", "400", camera)
+    save_with_metadata(first.resize((240, 180)), photos / "frame_a_small.jpg", "2024:05:01 10:00:00", "100", camera,
+                       gps=True)
+    (photos / "frame_a_small.jpg.xmp").write_text("<x:xmpmeta/>")
+    assert imgsearch("index", photos, "--index", idx, "--workers", "0").returncode == 0
+
+    report = json.loads(imgsearch("dupes", "--index", idx, "--json").stdout)
+    tiers = {g["tier"]: sorted(os.path.basename(m["path"]) for m in g["members"]) for g in report["groups"]}
+    assert tiers == {"duplicates": ["frame_a.jpg", "frame_a_small.jpg"], "similar shots": ["frame_a.jpg", "frame_b.jpg"]}
+    small = next(m for g in report["groups"] for m in g["members"] if m["path"].endswith("frame_a_small.jpg"))
+    assert small["metadata_keeper_lacks"] == ["gps"]
+    table = imgsearch("dupes", "--index", idx).stdout
+    assert "similar shots" in table and "taken 0.3 s apart" in table and "gps that the keeper lacks" in table
+
+    refused = imgsearch("dupes", "--index", idx, "--include-similar-shots")
+    assert refused.returncode == 2 and "needs an action" in refused.stderr
+
+    moved = imgsearch("dupes", "--index", idx, "--move-to", tmp_path / "out", "--apply")
+    assert moved.returncode == 0
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == ["frame_a_small.jpg", "frame_a_small.jpg.xmp"]
+    assert imgsearch("undo", "--index", idx).returncode == 0
+    assert sorted(p.name for p in photos.iterdir()) == ["frame_a.jpg", "frame_a_small.jpg", "frame_a_small.jpg.xmp",
+                                                         "frame_b.jpg"]
+
+    both = imgsearch("dupes", "--index", idx, "--move-to", tmp_path / "out2", "--include-similar-shots", "--apply")
+    assert both.returncode == 0
+    assert {p.name for p in (tmp_path / "out2").rglob("*.jpg")} == {"frame_a_small.jpg", "frame_b.jpg"}
