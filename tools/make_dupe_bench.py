@@ -7,8 +7,8 @@ below), and adds ``distractors``: other photos of the same data set, many of the
 the originals (same subject, different photo: these must NOT be grouped). Source photos that are
 already near-copies of each other (Caltech-101 holds some: pHash within 12 bits in any
 orientation, or CNN cosine >= 0.95) are left out, so the ground truth is unambiguous.
-Writes OUT/truth.json:
-{"files": {relative path: {"group": id or null, "edit": kind or "original"/"distractor"}}}.
+Writes OUT/truth.json: {"files": {relative path: {"group": id or null, "edit": kind or
+"original"/"distractor", "source": the data set photo it was made from (originals and copies)}}}.
 """
 
 from __future__ import annotations
@@ -152,12 +152,12 @@ def main() -> None:
         name = f"{source.parent.name}_{source.stem}"
         original = folder / f"{name}.jpg"
         image.save(original, quality=92)
-        truth[str(original.relative_to(out))] = {"group": number, "edit": "original"}
+        truth[str(original.relative_to(out))] = {"group": number, "edit": "original", "source": str(source.resolve())}
         for kind in rng.sample(kinds, args.copies):
             edited = EDITS[kind](image, rng)
             target = out / "photos" / f"set{rng.randrange(10)}" / f"{name}__{kind}.jpg"
             edited.save(target, quality=15 if kind == "jpeg15" else rng.choice([75, 85, 95]))
-            truth[str(target.relative_to(out))] = {"group": number, "edit": kind}
+            truth[str(target.relative_to(out))] = {"group": number, "edit": kind, "source": str(source.resolve())}
     for source in distractors:
         folder = out / "photos" / "other"
         folder.mkdir(parents=True, exist_ok=True)

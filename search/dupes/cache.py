@@ -21,7 +21,8 @@ VERSION = 2  # the layout of the kept result
 
 def _key(store: Store, options: DedupeOptions) -> str:
     ignored = sorted(load_ignored(store))
-    settings = {name: value for name, value in asdict(options).items() if name != "workers"}  # same groups
+    settings = {name: value for name, value in asdict(options).items()
+                if name not in ("workers", "cache_photos")}  # these change the speed, not the groups
     text = json.dumps([store.generation, settings, ignored], sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 

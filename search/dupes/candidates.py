@@ -75,3 +75,19 @@ def phash_pairs(codes: np.ndarray, radius: int) -> np.ndarray:
     pairs = np.concatenate(found)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     return np.unique(np.sort(pairs, axis=1), axis=0)
+
+
+def locality_order(vectors: np.ndarray, per_cluster: int = 256, seed: int = 0) -> np.ndarray:
+    """A cluster number per row (k-means on 32-d PCA vectors, about ``per_cluster`` rows each):
+    checking pairs cluster by cluster keeps the photos being compared few at a time, so the
+    check's caches stay small however large the collection."""
+    import faiss
+
+    n = len(vectors)
+    clusters = n // per_cluster
+    if clusters < 2:
+        return np.zeros(n, dtype=np.int64)
+    small = reduce(vectors, 32, seed)
+    kmeans = faiss.Kmeans(small.shape[1], clusters, niter=10, seed=seed, max_points_per_centroid=64)
+    kmeans.train(small)
+    return kmeans.index.search(small, 1)[1].ravel().astype(np.int64)

@@ -65,6 +65,7 @@ class DedupeOptions:
     references: list[str] = field(default_factory=list)
     approximate_above: int = 50_000  # candidate search switches to IVF on PCA vectors above this
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # threads checking pairs
+    cache_photos: int = 4096  # photos whose check features are kept in memory at once (~100-350 kB each)
 
 
 @dataclass
@@ -149,7 +150,8 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
             scores = np.concatenate([scores, np.einsum("ij,ij->i", vectors[extra[:, 0]], vectors[extra[:, 1]])])
         vectors_by_row = np.zeros((len(paths), vectors.shape[1]), dtype=np.float32)
         vectors_by_row[order] = vectors
-        decide = _Decider(accept, options, FeatureCache(), lambda n: hashes[records[paths[n]].hash], vectors_by_row,
+        decide = _Decider(accept, options, FeatureCache(capacity=options.cache_photos),
+                          lambda n: hashes[records[paths[n]].hash], vectors_by_row,
                           lambda n: records[paths[n]])
         tasks = []
         for (a, b), score in zip(pairs, scores):
@@ -158,6 +160,10 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
             if (i, j) in edges or ra.hash == rb.hash or ignore_key(ra.hash, rb.hash) in ignored:
                 continue
             tasks.append((paths[i], paths[j], i, j, float(score)))
+        if len(paths) > options.cache_photos:  # check cluster by cluster: few photos in play at once
+            cluster = np.zeros(len(paths), dtype=np.int64)
+            cluster[order] = candidates.locality_order(vectors)
+            tasks.sort(key=lambda task: (cluster[task[2]], cluster[task[3]]))
         checked = len(tasks)
         stages["candidates"] = time.perf_counter() - started
         for (_, _, i, j, score), (reason, capture) in zip(tasks, _decide_all(decide, tasks, options.workers, progress)):
@@ -198,7 +204,7 @@ class _Decider:
     def __init__(self, accept, options, cache, phash_of, vectors, record_of):
         self.accept, self.options, self.cache, self.phash_of, self.vectors = accept, options, cache, phash_of, vectors
         self.record_of = record_of
-        self.pixels = PixelCache()
+        self.pixels = PixelCache(capacity=options.cache_photos)
 
     def _phash_match(self, path_a: str, path_b: str, bits: int, turn: int) -> bool:
         """Close perceptual hashes, and the pixels agree once b is turned the way the hashes say:

@@ -9,6 +9,8 @@ scene has matching keypoints on the background but its moved subject breaks the 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,21 +44,43 @@ class Verdict:
         return (self.same, self.inliers)
 
 
+class BoundedCache:
+    """At most ``capacity`` values, the least recently used dropped first (thread-safe)."""
+
+    def __init__(self, capacity: int | None = None):
+        self.capacity = capacity
+        self._values: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, make):
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = make()  # outside the lock: computing runs on every core
+        with self._lock:
+            self._values[key] = value
+            if self.capacity is not None and len(self._values) > self.capacity:
+                self._values.popitem(last=False)
+        return value
+
+
 class PixelCache:
     """Edge maps of photos at one small square size, for comparing two photos of the same framing
     (what a perceptual-hash match says they have) pixel by pixel."""
 
-    def __init__(self, size: int = 256, blur: float = 2.0):
+    def __init__(self, size: int = 256, blur: float = 2.0, capacity: int | None = None):
         self.size, self.blur = size, blur
-        self._cache: dict[str, np.ndarray | None] = {}
+        self._cache = BoundedCache(capacity)
 
     def edges(self, path: str, orientation: int = 0) -> np.ndarray | None:
         """Gradient magnitude of the photo squashed to size x size, turned by
         phash.ORIENTATIONS[orientation]."""
-        if path not in self._cache:
-            edges = _edge_map(path, self.size, self.blur)
-            self._cache[path] = None if edges is None else edges.astype(np.float16)  # half the memory
-        edges = self._cache[path]
+        def make():
+            found = _edge_map(path, self.size, self.blur)
+            return None if found is None else found.astype(np.float16)  # half the memory
+
+        edges = self._cache.get(path, make)
         return None if edges is None else _turn(edges.astype(np.float32), orientation)
 
     def agreement(self, path_a: str, path_b: str, orientation: int) -> float:
@@ -93,29 +117,25 @@ def _correlation(x: np.ndarray, y: np.ndarray) -> float:
 
 
 class FeatureCache:
-    """SIFT features per path (and of its mirror image, when asked), computed once per run."""
+    """SIFT features per path (and of its mirror image, when asked), computed once while kept
+    (the ``capacity`` most recently used photos)."""
 
-    def __init__(self, max_features: int = MAX_FEATURES):
-        self._cache: dict[str, Features | None] = {}
-        self._matches: dict[tuple[str, str, bool], Verdict | None] = {}
+    def __init__(self, max_features: int = MAX_FEATURES, capacity: int | None = None):
+        self._cache = BoundedCache(capacity)
+        self._matches = BoundedCache(None if capacity is None else 64 * capacity)
         self.max_features = max_features
 
     def get(self, path: str, mirrored: bool = False) -> Features | None:
         """The photo's features, extracted once; mirrored ones are derived from them each time
         they are asked for (cheap, and not kept: memory stays one set per photo)."""
-        if path not in self._cache:
-            self._cache[path] = _extract(path, self.max_features)
-        plain = self._cache[path]
+        plain = self._cache.get(path, lambda: _extract(path, self.max_features))
         return mirror(plain) if mirrored and plain is not None else plain
 
     def match(self, path_a: str, path_b: str, mirrored: bool = True) -> Verdict | None:
         """How either photo contains the other, as is (and mirrored, with ``mirrored``: SIFT is not
         mirror-invariant): the first alignment that passes, else the best failing one; None if
         one cannot be read. Computed once per pair."""
-        key = (path_a, path_b, mirrored)
-        if key not in self._matches:
-            self._matches[key] = self._match(path_a, path_b, mirrored)
-        return self._matches[key]
+        return self._matches.get((path_a, path_b, mirrored), lambda: self._match(path_a, path_b, mirrored))
 
     def _match(self, path_a: str, path_b: str, mirrored: bool) -> Verdict | None:
         a, b = self.get(path_a), self.get(path_b)

@@ -37,3 +37,16 @@ def test_phash_candidates_find_pairs_the_cnn_ranks_far_apart():
     pairs = candidates.phash_pairs(codes, 8).tolist()
     assert [3, 400] in pairs
     assert len(pairs) < 50  # random hashes are ~32 bits apart: almost no false candidates
+
+
+def test_locality_order_puts_neighbours_in_one_cluster():
+    from imgsearch_cnn.search.dupes.candidates import locality_order
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(4, 64))
+    vectors = np.repeat(centres, 300, axis=0) + 0.05 * rng.normal(size=(1200, 64))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    cluster = locality_order(vectors, per_cluster=300)
+    for blob in range(4):
+        labels = cluster[blob * 300:(blob + 1) * 300]
+        assert np.bincount(labels).max() >= 0.95 * 300  # a blob's rows stay together

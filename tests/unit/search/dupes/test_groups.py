@@ -173,3 +173,9 @@ def test_a_copy_with_metadata_the_keeper_lacks_is_flagged_and_the_metadata_rule_
     group = next(g for g in report["groups"] if g["keeper"].endswith("plain.jpg"))
     assert group["members"][1]["metadata_keeper_lacks"] == ["gps", "keywords"]
     assert any(g.keeper.path.endswith("tagged.jpg") and g.keeper_reason == "metadata" for g in richer.result.groups)
+
+
+def test_small_caches_and_cluster_order_give_the_same_groups(library):
+    found, _ = grouped(library)
+    small, _ = grouped(library, cache_photos=2)  # fewer than the photos: cluster order and eviction
+    assert sorted(small) == sorted(found)

@@ -85,3 +85,13 @@ def test_mirrored_features_are_derived_like_sift_on_the_mirrored_photo(tmp_path)
     mine, theirs = derived.descriptors[[i for i, _ in pairs]], descriptors[[j for _, j in pairs]]
     unmirrored = plain.descriptors[[i for i, _ in pairs]]
     assert np.abs(mine - theirs).mean() < 0.4 * np.abs(unmirrored - theirs).mean()
+
+
+def test_bounded_cache_keeps_the_most_recently_used():
+    from imgsearch_cnn.search.dupes.verify import BoundedCache
+
+    made = []
+    cache = BoundedCache(capacity=2)
+    for key in ("a", "b", "a", "c", "b"):
+        cache.get(key, lambda: made.append(key) or key.upper())
+    assert made == ["a", "b", "c", "b"]  # "b" was dropped for "c"; "a" stayed, being used again
