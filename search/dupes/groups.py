@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Callable
@@ -65,7 +66,9 @@ class DedupeOptions:
     references: list[str] = field(default_factory=list)
     approximate_above: int = 50_000  # candidate search switches to IVF on PCA vectors above this
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # threads checking pairs
-    cache_photos: int = 4096  # photos whose check features are kept in memory at once (~100-350 kB each)
+    # Above this many photos, pairs are checked cluster by cluster, and at most this many photos
+    # check features (~100-350 kB each) are kept; each photo's go once its last pair is checked.
+    cache_photos: int = 8192
 
 
 @dataclass
@@ -206,6 +209,11 @@ class _Decider:
         self.record_of = record_of
         self.pixels = PixelCache(capacity=options.cache_photos)
 
+    def release(self, path: str) -> None:
+        """Forget a photo's check features (they are computed again if asked for later)."""
+        self.cache.release(path)
+        self.pixels.release(path)
+
     def _phash_match(self, path_a: str, path_b: str, bits: int, turn: int) -> bool:
         """Close perceptual hashes, and the pixels agree once b is turned the way the hashes say:
         a hash match alone groups look-alike product shots, documents and small images."""
@@ -238,12 +246,17 @@ def _decide_all(decide, tasks: list[tuple], workers: int, progress) -> list[tupl
     from threadpoolctl import threadpool_limits
 
     verdicts: list[tuple] = []
+    uses = Counter(path for task in tasks for path in task[:2])
     # One BLAS thread per worker: the workers already use every core (descriptor matching is
     # a matrix product), and nested thread pools only fight over them.
     with threadpool_limits(limits=1, user_api="blas"), \
             ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
-        for verdict in (pool.map if pool else map)(lambda task: decide(*task), tasks):
+        for task, verdict in zip(tasks, (pool.map if pool else map)(lambda task: decide(*task), tasks)):
             verdicts.append(verdict)
+            for path in task[:2]:  # a photo with no pair left to check lets its features go
+                uses[path] -= 1
+                if not uses[path]:
+                    decide.release(path)
             if len(verdicts) % 64 == 0:
                 progress("check", len(verdicts), len(tasks))
     progress("check", len(tasks), len(tasks))

@@ -64,6 +64,10 @@ class BoundedCache:
                 self._values.popitem(last=False)
         return value
 
+    def drop(self, key) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+
 
 class PixelCache:
     """Edge maps of photos at one small square size, for comparing two photos of the same framing
@@ -82,6 +86,9 @@ class PixelCache:
 
         edges = self._cache.get(path, make)
         return None if edges is None else _turn(edges.astype(np.float32), orientation)
+
+    def release(self, path: str) -> None:
+        self._cache.drop(path)
 
     def agreement(self, path_a: str, path_b: str, orientation: int) -> float:
         """Correlation of the edges of a and of b turned by ``orientation`` (1.0 = same picture;
@@ -130,6 +137,9 @@ class FeatureCache:
         they are asked for (cheap, and not kept: memory stays one set per photo)."""
         plain = self._cache.get(path, lambda: _extract(path, self.max_features))
         return mirror(plain) if mirrored and plain is not None else plain
+
+    def release(self, path: str) -> None:
+        self._cache.drop(path)
 
     def match(self, path_a: str, path_b: str, mirrored: bool = True) -> Verdict | None:
         """How either photo contains the other, as is (and mirrored, with ``mirrored``: SIFT is not
