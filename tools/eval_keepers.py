@@ -16,8 +16,9 @@ from pathlib import Path
 
 from imgsearch_cnn.indexer.store import Store
 from imgsearch_cnn.search.dupes import keep
-from imgsearch_cnn.search.dupes.groups import DedupeOptions, find_groups
+from imgsearch_cnn.search.dupes.groups import DUPLICATES, DedupeOptions, find_groups
 from imgsearch_cnn.search.dupes.looks import LookCache
+from imgsearch_cnn.search.dupes.verify import FeatureCache
 
 CHAINS = ("resolution,size,oldest,shortest", "original,resolution,size,oldest,shortest",
           "original,resolution,earliest,size,oldest,shortest", ",".join(keep.DEFAULT_RULES))
@@ -33,13 +34,14 @@ def main() -> None:
     files = json.loads((bench / "truth.json").read_text())["files"]
     edit_of = {str(bench / rel): info["edit"] for rel, info in files.items()}
     with Store.open(args.index) as store:
-        groups = [[m.record for m in g.members] for g in find_groups(store, DedupeOptions()).groups]
+        groups = [[m.record for m in g.members] for g in find_groups(store, DedupeOptions()).groups
+                  if g.tier == DUPLICATES]
     groups = [members for members in groups if "original" in {edit_of.get(r.path) for r in members}]
-    looks = LookCache()
+    looks, features = LookCache(), FeatureCache()
     print(f"{len(groups)} groups holding an original\n\n| keep rules | keeper is the original | most frequent wrong keepers |")
     print("|---|---|---|")
     for chain in args.rules:
-        wins = collections.Counter(edit_of[keep.choose(members, chain.split(","), [], looks)[0].path]
+        wins = collections.Counter(edit_of[keep.choose(members, chain.split(","), [], looks, features.framing)[0].path]
                                    for members in groups)
         wrong = ", ".join(f"{edit} {count}" for edit, count in wins.most_common() if edit != "original")
         print(f"| {chain} | {wins['original']} of {len(groups)} ({wins['original'] / len(groups):.2f}) | {wrong[:60]} |")

@@ -281,7 +281,7 @@ def star_groups(paths, records, edges, options, decide=None, ignored=frozenset()
             continue
         neighbourhood = [node] + [n for n in adjacency[node] if n not in assigned]
         chosen, why = keeping.choose([records[paths[n]] for n in neighbourhood], options.keep_rules,
-                                     options.references, looks)
+                                     options.references, looks, decide.cache.framing if decide else None)
         keeper = next(n for n in neighbourhood if records[paths[n]] is chosen)
         members = [n for n in adjacency.get(keeper, {}) if n not in assigned and n != keeper]
         members.sort(key=lambda n: -adjacency[keeper][n][0])

@@ -61,9 +61,11 @@ FIELD_TOLERANCE = 0.8  # fields of view at least this share of the widest count 
 BORDER_TOLERANCE = 0.08  # border shares this close count as equal (noise, a sky, a plain wall)
 
 
-def _original_signs(looks: Callable[[str], object] | None) -> list[tuple[str, Callable[[Record], float], float]]:
+def _original_signs(looks: Callable[[str], object] | None,
+                    same_framing: bool = False) -> list[tuple[str, Callable[[Record], float], float]]:
     """The `original` rule as a cascade of (reason, key where smaller is better, tolerance
-    relative to the best): each step keeps the photos within tolerance of the best one."""
+    relative to the best): each step keeps the photos within tolerance of the best one. With
+    ``same_framing`` (known from the pixels) field of view and borders are left out."""
     def field(record: Record) -> float:
         seen = looks(record.path) if looks else None
         return -(seen.content(record.width, record.height) if seen else record.width * record.height)
@@ -76,10 +78,25 @@ def _original_signs(looks: Callable[[str], object] | None) -> list[tuple[str, Ca
         seen = looks(record.path) if looks else None
         return float(bool(seen and seen.grey))
 
-    return [("widest view", field, 1 - FIELD_TOLERANCE), ("no added border", border, BORDER_TOLERANCE),
-            ("in colour", grey, 0.0),
+    framed = [] if same_framing else [("widest view", field, 1 - FIELD_TOLERANCE),
+                                      ("no added border", border, BORDER_TOLERANCE)]
+    return framed + [("in colour", grey, 0.0),
             ("not named as a copy", lambda r: float(bool(_COPY_NAME.search(os.path.basename(r.path)))), 0.0),
             ("camera capture time", lambda r: float(r.taken is None), 0.0)]
+
+
+def _by_framing(records: list[Record], framing: Callable[[str, str], str | None]) -> tuple[list[Record], str, bool]:
+    """Drop crops of another photo and photos with bars added around another; also say whether
+    those left are all framed alike (then flat edge bands say nothing: a plain background)."""
+    relations = {(o.path, r.path): framing(o.path, r.path) for o in records for r in records if o is not r}
+    crops = {inner for (outer, inner), how in relations.items() if how == "crop"}
+    barred = {outer for (outer, inner), how in relations.items() if how == "bars"}
+    kept = [r for r in records if r.path not in crops | barred] or records
+    why = ""
+    if len(kept) < len(records):
+        why = "widest view: the others are crops of it" if crops else "no added border"
+    alike = all(relations.get((o.path, r.path)) == "same" for o in kept for r in kept if o is not r)
+    return kept, why, alike and len(kept) > 1
 
 
 def _within(records: list[Record], key: Callable[[Record], float], tolerance: float, relative: bool) -> list[Record]:
@@ -92,10 +109,13 @@ def _within(records: list[Record], key: Callable[[Record], float], tolerance: fl
 
 
 def choose(records: list[Record], rules: list[str], references: list[str] = (),
-           looks: Callable[[str], object] | None = None) -> tuple[Record, str]:
+           looks: Callable[[str], object] | None = None,
+           framing: Callable[[str, str], str | None] | None = None) -> tuple[Record, str]:
     """The photo to keep, and the rule that decided it. Reference files first; then each rule
     keeps the best photos (``original`` with the tolerances above, others exact ties) until one
-    is left; then the shortest path."""
+    is left; then the shortest path. ``framing(outer, inner)`` tells from the aligned pixels
+    whether inner is a crop of outer or outer has bars added (search/dupes/verify.py): the
+    first and surest signs of ``original``."""
     left = [r for r in records if is_reference(r.path, references)] or list(records)
     if len(left) < len(records):
         reason = "in a reference folder"
@@ -104,7 +124,13 @@ def choose(records: list[Record], rules: list[str], references: list[str] = (),
     for rule in rules:
         if len(left) == 1:
             break
-        steps = _original_signs(looks) if rule == "original" else [(rule, _rule_key(rule), 0.0)]
+        same_framing = False
+        if rule == "original" and framing is not None:
+            left, why, same_framing = _by_framing(left, framing)
+            reason = why or reason
+            if len(left) == 1:
+                break
+        steps = _original_signs(looks, same_framing) if rule == "original" else [(rule, _rule_key(rule), 0.0)]
         for name, key, tolerance in steps:
             narrowed = _within(left, key, tolerance, relative=name == "widest view")
             if len(narrowed) < len(left):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -38,6 +38,23 @@ class Verdict:
     residual: float = float("inf")  # median distance (px) of the matched keypoints once aligned
     containment: float = 0.0  # share of a or of b, the larger, that lies inside the other
     agreement: float = 0.0  # share of textured tiles whose pixels correlate once aligned
+    # (share of the first photo lying inside the second, share of the second inside the first):
+    # a crop lies wholly inside its original, the original only partly inside the crop
+    inside: tuple[float, float] = (0.0, 0.0)
+    # (share of the first photo's area outside the second that has texture, the same of the
+    # second): a real wider view shows more scene there; added bars are flat
+    beyond: tuple[float, float] = (0.0, 0.0)
+    # (how much the grey level steps where the second photo's edge lies in the first, the same
+    # the other way): an added bar meets the picture in a visible step, a wider scene does not
+    step: tuple[float, float] = (0.0, 0.0)
+    # (on how many sides the first photo reaches beyond the second, the same the other way):
+    # a caption bar is one side, a letterbox two opposite ones, a crop usually more
+    sides: tuple[int, int] = (0, 0)
+
+    def swapped(self) -> "Verdict":
+        """The same verdict told from the other photo's side."""
+        return replace(self, inside=self.inside[::-1], beyond=self.beyond[::-1], step=self.step[::-1],
+                       sides=self.sides[::-1])
 
     @property
     def better(self) -> tuple:
@@ -63,6 +80,11 @@ class BoundedCache:
             if self.capacity is not None and len(self._values) > self.capacity:
                 self._values.popitem(last=False)
         return value
+
+    def peek(self, key):
+        """The value kept for key, or None; nothing is computed."""
+        with self._lock:
+            return self._values.get(key)
 
     def drop(self, key) -> None:
         with self._lock:
@@ -154,10 +176,40 @@ class FeatureCache:
         best = None
         for x, y in self._orders(a, b, path_b, mirrored):
             verdict = check(x, y)
+            if x is not a:  # checked b against a: say it from a's side
+                verdict = verdict.swapped()
             if verdict.same:
                 return verdict
             best = verdict if best is None or verdict.better > best.better else best
         return best
+
+    def _known(self, path_a: str, path_b: str) -> Verdict | None:
+        """The match of a and b as already checked in either order (else checked now)."""
+        for mirrored in (False, True):
+            for key, flip in (((path_a, path_b, mirrored), False), ((path_b, path_a, mirrored), True)):
+                found = self._matches.peek(key)
+                if found is not None:
+                    return found.swapped() if flip else found
+        return self.match(path_a, path_b, mirrored=False)
+
+    def framing(self, outer: str, inner: str) -> str | None:
+        """How two copies of one picture are framed, by their alignment: "same" (each lies
+        inside the other), "crop" (inner lies wholly inside outer, which shows more scene around
+        it), "bars" (outer is inner with flat bands added: letterbox, caption bar), or None
+        (not aligned, or neither of these)."""
+        verdict = self._known(inner, outer)
+        if verdict is None or not verdict.same:
+            return None
+        inner_in, outer_in = verdict.inside
+        if inner_in >= WHOLLY and outer_in >= WHOLLY:
+            return "same"
+        if inner_in < WHOLLY or outer_in >= PARTLY:
+            return None
+        if verdict.beyond[1] >= MORE_SCENE:  # more scene around
+            return "crop"
+        if verdict.step[1] < SEAMLESS and verdict.sides[1] >= 2:
+            return "crop"  # a plain background that simply goes on around a crop
+        return "bars" if verdict.beyond[1] <= FLAT_SCENE and verdict.step[1] >= BAR_STEP else None
 
     def _orders(self, a: Features, b: Features, path_b: str, mirrored: bool):
         yield a, b
@@ -214,6 +266,11 @@ def mirror(features: Features) -> Features:
     return Features(np.ascontiguousarray(features.grey[:, ::-1]), points, descriptors)
 
 
+WHOLLY, PARTLY = 0.97, 0.9  # shares of a photo inside another: a crop lies wholly in its original
+MORE_SCENE = 0.3  # ...which has texture in this share of the tiles around it (bars have none)
+FLAT_SCENE = 0.15  # ...and no more than this share when the band around is an added bar,
+BAR_STEP = 20.0  # ...which meets the picture in a step of at least this many grey levels
+SEAMLESS = 8.0  # a step below this: the picture simply goes on beyond the inner photo's edge
 RATIO = 0.75  # Lowe's ratio test: the best match must be clearly closer than the second best
 
 
@@ -259,12 +316,18 @@ def check(a: Features, b: Features, min_inliers: int = 15, min_correlation: floa
     cover = cv2.warpAffine(np.ones_like(grey_a), transform, (width, height), flags=cv2.INTER_NEAREST) > 0.5
     inside = cv2.warpAffine(np.ones_like(grey_b), cv2.invertAffineTransform(transform), grey_a.shape[::-1],
                             flags=cv2.INTER_NEAREST) > 0.5
-    containment = max(float(cover.mean()), float(inside.mean()))
+    shares = (float(inside.mean()), float(cover.mean()))
+    containment = max(shares)
     if cover.sum() < 0.1 * cover.size and cover.sum() < 0.1 * grey_a.size:
-        return Verdict(False, inliers, 0.0, residual, containment)
+        return Verdict(False, inliers, 0.0, residual, containment, inside=shares)
     correlation = _correlation(cv2.GaussianBlur(warped, (0, 0), 2.0)[cover], cv2.GaussianBlur(grey_b, (0, 0), 2.0)[cover])
-    return Verdict(correlation >= min_correlation, inliers, correlation, residual, containment,
-                   tile_agreement(warped, grey_b, cover))
+    verdict = Verdict(correlation >= min_correlation, inliers, correlation, residual, containment,
+                      tile_agreement(warped, grey_b, cover), shares)
+    if verdict.same:  # how the two are framed: only copies need it (search/dupes/keep.py)
+        verdict.beyond = (textured(grey_a, ~inside), textured(grey_b, ~cover))
+        verdict.step = (edge_step(grey_a, inside), edge_step(grey_b, cover))
+        verdict.sides = (open_sides(inside), open_sides(cover))
+    return verdict
 
 
 TILE = 32  # px at MAX_SIDE: a face, a sticker, a moved hand spans a few tiles
@@ -294,6 +357,38 @@ def tile_agreement(a: np.ndarray, b: np.ndarray, cover: np.ndarray | None = None
     denominator = np.sqrt(spread_p * spread_q)
     scores = np.where(denominator > 0, (p * q).mean(axis=2) / np.maximum(denominator, 1e-12), 0.0)
     return float(np.mean(scores[use] >= TILE_MATCH))
+
+
+def textured(image: np.ndarray, where: np.ndarray) -> float:
+    """Share of the image's tiles lying (mostly) in ``where`` that have texture (0 if none do)."""
+    tile = min(TILE, max(8, min(image.shape) // TILES))
+    rows, cols = image.shape[0] // tile, image.shape[1] // tile
+    if not rows or not cols:
+        return 0.0
+    pixels = _tiles(image.astype(np.float32), tile, rows, cols)
+    use = _tiles(where.astype(np.float32), tile, rows, cols).mean(axis=2) >= 0.99  # wholly outside
+    return float((pixels[use].std(axis=1) >= _FLAT).mean()) if use.any() else 0.0
+
+
+def open_sides(region: np.ndarray, margin: float = 0.03) -> int:
+    """On how many of the image's four sides ``region`` leaves a margin (of this share)."""
+    height, width = region.shape
+    rows, cols = max(1, int(height * margin)), max(1, int(width * margin))
+    strips = (region[:rows], region[-rows:], region[:, :cols], region[:, -cols:])
+    return sum(strip.mean() < 0.5 for strip in strips)
+
+
+def edge_step(image: np.ndarray, region: np.ndarray, width: int = 3) -> float:
+    """Difference of the mean grey level just outside ``region`` and just inside it."""
+    import cv2
+
+    kernel = np.ones((2 * width + 1, 2 * width + 1), np.uint8)
+    mask = region.astype(np.uint8)
+    outside = (cv2.dilate(mask, kernel) > 0) & ~region
+    inside = region & ~(cv2.erode(mask, kernel) > 0)
+    if not outside.any() or not inside.any():
+        return 0.0
+    return abs(float(image[outside].mean()) - float(image[inside].mean()))
 
 
 def _tiles(image: np.ndarray, tile: int, rows: int, cols: int) -> np.ndarray:

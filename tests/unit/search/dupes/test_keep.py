@@ -85,3 +85,22 @@ def test_with_no_sign_in_the_pixels_the_file_written_first_is_kept(tmp_path):
     first.mtime_ns, later.mtime_ns = 1, 2
     assert keep.choose([later, first], list(keep.DEFAULT_RULES))[0] is first
     assert keep.choose([later, first], list(keep.DEFAULT_RULES))[1] == "earliest"
+
+
+def test_the_aligned_pixels_say_which_is_the_crop_and_which_has_bars():
+    records = [rec("/p/crop.jpg", 1000, 1000), rec("/p/original.jpg", 900, 900), rec("/p/boxed.jpg", 1200, 1200)]
+    relations = {("/p/original.jpg", "/p/crop.jpg"): "crop", ("/p/boxed.jpg", "/p/original.jpg"): "bars"}
+    chosen, why = keep.choose(records, ["original", "resolution"], framing=lambda o, i: relations.get((o, i)))
+    assert chosen.path == "/p/original.jpg" and why.startswith("widest view")
+
+
+def test_copies_framed_alike_are_not_judged_by_their_flat_edges():
+    # A plain white background looks like a border; when the pixels show the two are framed
+    # alike, that sign is skipped and a later one decides.
+    records = [rec("/p/a.jpg", 1000, 1000), rec("/p/b.jpg", 900, 900)]
+    from imgsearch_cnn.search.dupes.looks import Look
+
+    looks = {"/p/a.jpg": Look(0.3, 0.0, False), "/p/b.jpg": Look(0.0, 0.0, False)}
+    chosen, why = keep.choose(records, ["original", "resolution"], looks=looks.get,
+                              framing=lambda o, i: "same")
+    assert chosen.path == "/p/a.jpg" and why == "resolution"

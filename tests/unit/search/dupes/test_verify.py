@@ -95,3 +95,21 @@ def test_bounded_cache_keeps_the_most_recently_used():
     for key in ("a", "b", "a", "c", "b"):
         cache.get(key, lambda: made.append(key) or key.upper())
     assert made == ["a", "b", "c", "b"]  # "b" was dropped for "c"; "a" stayed, being used again
+
+
+def test_framing_tells_crops_and_added_bars_from_the_same_framing(tmp_path):
+    from PIL import ImageFilter
+
+    photo = textured(17)
+    photo.save(tmp_path / "original.jpg", quality=95)
+    photo.crop((60, 40, 420, 320)).save(tmp_path / "crop.jpg", quality=90)
+    photo.filter(ImageFilter.GaussianBlur(1)).save(tmp_path / "blur.jpg", quality=90)
+    boxed = Image.new("RGB", (480, 480), "black")
+    boxed.paste(photo, (0, 60))
+    boxed.save(tmp_path / "letterbox.jpg", quality=90)
+    cache = FeatureCache()
+    path = lambda name: str(tmp_path / name)  # noqa: E731
+    assert cache.framing(path("original.jpg"), path("crop.jpg")) == "crop"
+    assert cache.framing(path("letterbox.jpg"), path("original.jpg")) == "bars"
+    assert cache.framing(path("original.jpg"), path("blur.jpg")) == "same"
+    assert cache.framing(path("crop.jpg"), path("original.jpg")) is None  # the crop is not the wider one
