@@ -149,3 +149,10 @@ def save_with_metadata(image: Image.Image, path: Path, taken: str | None = None,
         extra["xmp"] = XMP_TEMPLATE.format(rating=rating or 0, items=items).encode()
     image.save(path, "JPEG", quality=quality, exif=exif, **extra)
     return path
+
+
+def textured_photo(seed: int, size: tuple[int, int] = (480, 360)) -> Image.Image:
+    """A photo with plenty of corners for keypoints: a drawing plus fine noise."""
+    base = np.asarray(draw_photo(seed, size), dtype=np.float32)
+    noise = np.random.default_rng(seed).normal(0, 18, base.shape)
+    return Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8))

@@ -5,7 +5,7 @@
 Takes every pair of photos whose pHashes are within 8 bits in some orientation, in each index
 (e.g. the index of a tools/make_dupe_bench.py benchmark, where they are copies, and the index of
 caltech101-dev, where almost all are different photos of one class), and prints the share of
-pairs whose edge correlation (search/dupes/verify.PixelCache) reaches each threshold.
+pairs whose edge correlation (search/dupes/pixels.PixelCache) reaches each threshold.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from imgsearch_cnn.indexer.phash import closest
 from imgsearch_cnn.indexer.store import Store
 from imgsearch_cnn.search.dupes import candidates
 from imgsearch_cnn.search.dupes.groups import DedupeOptions
-from imgsearch_cnn.search.dupes.verify import PixelCache
+from imgsearch_cnn.search.dupes.pixels import PixelCache
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 

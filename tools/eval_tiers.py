@@ -23,7 +23,8 @@ import numpy as np
 from imgsearch_cnn.indexer.phash import closest
 from imgsearch_cnn.indexer.store import Store
 from imgsearch_cnn.search.dupes.capture import judge
-from imgsearch_cnn.search.dupes.verify import FeatureCache, PixelCache
+from imgsearch_cnn.search.dupes.pixels import PixelCache
+from imgsearch_cnn.search.dupes.verify import FeatureCache
 
 
 def _judge_all(store: Store, pairs: list[tuple[str, str]]) -> list:

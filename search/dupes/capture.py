@@ -26,7 +26,8 @@ from datetime import datetime
 
 from imgsearch_cnn.indexer.phash import MIRRORS
 from imgsearch_cnn.indexer.record import Record
-from imgsearch_cnn.search.dupes.verify import FeatureCache, PixelCache, Verdict, tile_agreement
+from imgsearch_cnn.search.dupes.pixels import PixelCache, tile_agreement
+from imgsearch_cnn.search.dupes.verify import FeatureCache, Verdict
 
 SERIES_WINDOW = 600.0  # s: capture times closer than this (and not equal) are shots of one series
 CONTAINMENT = 0.7  # a copy: one photo lies (mostly: two crops of one photo) inside the other

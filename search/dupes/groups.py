@@ -44,7 +44,8 @@ from imgsearch_cnn.search.dupes.capture import Capture, judge
 from imgsearch_cnn.search.dupes import keep as keeping
 from imgsearch_cnn.search.dupes.ignore import ignore_key, load_ignored
 from imgsearch_cnn.search.dupes.looks import LookCache
-from imgsearch_cnn.search.dupes.verify import FeatureCache, PixelCache
+from imgsearch_cnn.search.dupes.pixels import PixelCache
+from imgsearch_cnn.search.dupes.verify import FeatureCache
 
 PRESETS = {
     "exact": None,

@@ -64,7 +64,7 @@ def test_a_hash_match_between_look_alike_product_shots_needs_the_pixels_to_agree
 
     from imgsearch_cnn.indexer.phash import closest, phashes
     from imgsearch_cnn.search.dupes.groups import DedupeOptions
-    from imgsearch_cnn.search.dupes.verify import PixelCache
+    from imgsearch_cnn.search.dupes.pixels import PixelCache
 
     folder = needs_shared("caltech101-dev")
     pixels, floor = PixelCache(), DedupeOptions().phash_agreement

@@ -6,7 +6,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from imgsearch_cnn.indexer.record import Record
 from imgsearch_cnn.search.dupes import capture
-from imgsearch_cnn.search.dupes.verify import FeatureCache, PixelCache, Verdict
+from imgsearch_cnn.search.dupes.pixels import PixelCache
+from imgsearch_cnn.search.dupes.verify import FeatureCache, Verdict
 from photos import draw_photo
 
 

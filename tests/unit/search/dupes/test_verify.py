@@ -5,14 +5,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
 from imgsearch_cnn.search.dupes.verify import FeatureCache
-from photos import draw_photo
-
-
-def textured(seed: int, size=(480, 360)) -> Image.Image:
-    """A photo with plenty of corners for keypoints: a drawing plus fine noise."""
-    base = np.asarray(draw_photo(seed, size), dtype=np.float32)
-    noise = np.random.default_rng(seed).normal(0, 18, base.shape)
-    return Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8))
+from photos import draw_photo, textured_photo as textured
 
 
 def check(tmp_path, a: Image.Image, b: Image.Image) -> bool:
@@ -51,24 +44,6 @@ def test_an_unreadable_file_is_never_the_same(tmp_path):
     assert not FeatureCache().same(str(tmp_path / "broken.jpg"), str(tmp_path / "ok.jpg"))
 
 
-def test_pixel_agreement_confirms_a_turned_blurred_copy_and_not_another_photo(tmp_path):
-    from PIL import ImageFilter
-
-    from imgsearch_cnn.indexer.phash import closest, phashes
-    from imgsearch_cnn.search.dupes.verify import PixelCache
-
-    photo = textured(7)
-    photo.save(tmp_path / "a.jpg", quality=92)
-    photo.transpose(Image.Transpose.ROTATE_90).filter(ImageFilter.GaussianBlur(2)).save(tmp_path / "b.jpg")
-    textured(8).save(tmp_path / "c.jpg")
-    pixels = PixelCache()
-    bits, turn = closest(phashes(photo), phashes(Image.open(tmp_path / "b.jpg")))
-    assert bits <= 8 and turn != 0
-    assert pixels.agreement(str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg"), turn) > 0.9
-    assert max(pixels.agreement(str(tmp_path / "a.jpg"), str(tmp_path / "c.jpg"), k) for k in range(8)) < 0.3
-    assert pixels.agreement(str(tmp_path / "a.jpg"), str(tmp_path / "missing.jpg"), 0) == 0.0
-
-
 def test_mirrored_features_are_derived_like_sift_on_the_mirrored_photo(tmp_path):
     import cv2
 
@@ -85,16 +60,6 @@ def test_mirrored_features_are_derived_like_sift_on_the_mirrored_photo(tmp_path)
     mine, theirs = derived.descriptors[[i for i, _ in pairs]], descriptors[[j for _, j in pairs]]
     unmirrored = plain.descriptors[[i for i, _ in pairs]]
     assert np.abs(mine - theirs).mean() < 0.4 * np.abs(unmirrored - theirs).mean()
-
-
-def test_bounded_cache_keeps_the_most_recently_used():
-    from imgsearch_cnn.search.dupes.verify import BoundedCache
-
-    made = []
-    cache = BoundedCache(capacity=2)
-    for key in ("a", "b", "a", "c", "b"):
-        cache.get(key, lambda: made.append(key) or key.upper())
-    assert made == ["a", "b", "c", "b"]  # "b" was dropped for "c"; "a" stayed, being used again
 
 
 def test_framing_tells_crops_and_added_bars_from_the_same_framing(tmp_path):
