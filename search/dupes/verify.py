@@ -21,6 +21,7 @@ MAX_SIDE = 512  # detail beyond this does not change the verdict but costs time
 # Keypoints per photo: matching costs grow with their square; 1,500 and 300 gave the same recall
 # on the development benchmark, 300 in half the time (docs/BENCHMARKS.md).
 MAX_FEATURES = 300
+SIFT_SCALE = 0.75  # SIFT runs on the grey image shrunk this much: 0.6x the time, same accuracy (BENCHMARKS)
 
 
 @dataclass
@@ -151,8 +152,10 @@ def _extract(path: str, max_features: int) -> Features | None:
     image.thumbnail((MAX_SIDE, MAX_SIDE))
     grey = np.asarray(image.convert("L"))
     sift = cv2.SIFT_create(nfeatures=max_features)
-    keypoints, descriptors = sift.detectAndCompute(grey, None)
-    points = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
+    small = cv2.resize(grey, (round(grey.shape[1] * SIFT_SCALE), round(grey.shape[0] * SIFT_SCALE)),
+                       interpolation=cv2.INTER_AREA)
+    keypoints, descriptors = sift.detectAndCompute(small, None)
+    points = (np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2) + 0.5) / SIFT_SCALE - 0.5
     return Features(grey, points, None if descriptors is None else np.clip(descriptors, 0, 255).astype(np.uint8))
 
 
