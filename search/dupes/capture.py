@@ -30,6 +30,8 @@ from imgsearch_cnn.search.dupes.pixels import PixelCache, tile_agreement
 from imgsearch_cnn.search.dupes.verify import FeatureCache, Verdict
 
 SERIES_WINDOW = 600.0  # s: capture times closer than this (and not equal) are shots of one series
+SERIES_GAP = 500  # camera file numbers this close (and not equal) are shots of one series; further
+#                   apart they may be a messenger's renumbering (IMG-20240101-WA0001) of a copy
 CONTAINMENT = 0.7  # a copy: one photo lies (mostly: two crops of one photo) inside the other
 AGREEMENT = 0.85  # ...and this share of its textured tiles agree once aligned
 RESIDUAL = 1.5  # ...with keypoints landing this close (px, long side <= 512)
@@ -56,7 +58,7 @@ def judge(a: Record, b: Record, features: FeatureCache, pixels: PixelCache, turn
     if by_time is not None:
         return by_time
     numbers = camera_numbers(a.path), camera_numbers(b.path)
-    if None not in numbers and numbers[0][0] == numbers[1][0] and numbers[0][1] != numbers[1][1]:
+    if None not in numbers and numbers[0][0] == numbers[1][0] and 0 < abs(numbers[0][1] - numbers[1][1]) <= SERIES_GAP:
         return Capture(False, f"camera file numbers {numbers[0][1]} and {numbers[1][1]}")
     verdict = features.match(a.path, b.path, mirrored=turn in MIRRORS)
     return by_pixels(verdict, lambda: _square_agreement(pixels, a.path, b.path, turn))

@@ -46,6 +46,13 @@ def test_camera_file_numbers_of_one_series_are_two_shots(tmp_path):
     assert not verdict.one and verdict.why == "camera file numbers 1234 and 1235"
 
 
+def test_numbers_far_apart_are_no_series(tmp_path):
+    # A messenger's copy renamed IMG-20240101-WA0001 is no frame of the IMG_1234 series: the
+    # pixels decide (here the files do not exist, so they cannot agree).
+    verdict = judge(record(tmp_path / "IMG_1234.JPG"), record(tmp_path / "IMG-20240101-WA0001.jpg"))
+    assert verdict.why.startswith("pixels differ")
+
+
 @pytest.mark.parametrize("name, expected", [("IMG_1234.JPG", ("IMG", 1234)), ("DSC01234.jpg", ("DSC", 1234)),
                                             ("dscf0042.jpg", ("DSCF", 42)), ("IMG_1234 (1).jpg", ("IMG", 1234)),
                                             ("image_0001.jpg", None), ("holiday.jpg", None)])
