@@ -27,7 +27,7 @@ from datetime import datetime
 from imgsearch_cnn.indexer.phash import MIRRORS
 from imgsearch_cnn.indexer.record import Record
 from imgsearch_cnn.search.dupes.pixels import PixelCache, tile_agreement
-from imgsearch_cnn.search.dupes.verify import FeatureCache, Verdict
+from imgsearch_cnn.search.dupes.verify import EXACT_AGREEMENT, EXACT_RESIDUAL, FeatureCache, Verdict
 
 SERIES_WINDOW = 600.0  # s: capture times closer than this (and not equal) are shots of one series
 SERIES_GAP = 500  # camera file numbers this close (and not equal) are shots of one series; further
@@ -35,8 +35,6 @@ SERIES_GAP = 500  # camera file numbers this close (and not equal) are shots of 
 CONTAINMENT = 0.7  # a copy: one photo lies (mostly: two crops of one photo) inside the other
 AGREEMENT = 0.85  # ...and this share of its textured tiles agree once aligned
 RESIDUAL = 1.5  # ...with keypoints landing this close (px, long side <= 512)
-EXACT_RESIDUAL = 0.3  # keypoints this exact: a software edit, even with a pasted patch...
-EXACT_AGREEMENT = 0.6  # ...as long as this share of tiles still agree
 
 # A camera's own file names: a prefix and a running number (IMG_1234, DSC01234, DSCF1234, P1010123).
 _CAMERA_NAME = re.compile(r"^(IMG|DSC|DSCN|DSCF|DSC_|_DSC|_MG|MVIMG|PXL|GOPR|DJI|P\d{2,3}|SAM|CIMG|IMGP)[_-]?(\d{3,})",

@@ -190,6 +190,8 @@ MORE_SCENE = 0.3  # ...which has texture in this share of the tiles around it (b
 FLAT_SCENE = 0.15  # ...and no more than this share when the band around is an added bar,
 BAR_STEP = 20.0  # ...which meets the picture in a step of at least this many grey levels
 SEAMLESS = 8.0  # a step below this: the picture simply goes on beyond the inner photo's edge
+EXACT_RESIDUAL = 0.3  # px: keypoints landing this exactly mean a software edit of one picture...
+EXACT_AGREEMENT = 0.6  # ...even with a pasted patch, as long as this share of its tiles agree
 RATIO = 0.75  # Lowe's ratio test: the best match must be clearly closer than the second best
 
 
@@ -240,8 +242,11 @@ def check(a: Features, b: Features, min_inliers: int = 15, min_correlation: floa
     if cover.sum() < 0.1 * cover.size and cover.sum() < 0.1 * grey_a.size:
         return Verdict(False, inliers, 0.0, residual, containment, inside=shares)
     correlation = pixels.correlation(cv2.GaussianBlur(warped, (0, 0), 2.0)[cover], cv2.GaussianBlur(grey_b, (0, 0), 2.0)[cover])
-    verdict = Verdict(correlation >= min_correlation, inliers, correlation, residual, containment,
-                      pixels.tile_agreement(warped, grey_b, cover), shares)
+    agreement = pixels.tile_agreement(warped, grey_b, cover)
+    # A pasted sticker or logo spoils the overall correlation, but only a copy aligns this exactly.
+    exact = residual <= EXACT_RESIDUAL and inliers >= 2 * min_inliers and agreement >= EXACT_AGREEMENT
+    verdict = Verdict(correlation >= min_correlation or exact, inliers, correlation, residual, containment,
+                      agreement, shares)
     if verdict.same:  # how the two are framed: only copies need it (search/dupes/keep.py)
         verdict.beyond = (pixels.textured(grey_a, ~inside), pixels.textured(grey_b, ~cover))
         verdict.step = (pixels.edge_step(grey_a, inside), pixels.edge_step(grey_b, cover))

@@ -79,3 +79,11 @@ def test_framing_tells_crops_and_added_bars_from_the_same_framing(tmp_path):
     assert cache.framing(path("letterbox.jpg"), path("original.jpg")) == "bars"
     assert cache.framing(path("original.jpg"), path("blur.jpg")) == "same"
     assert cache.framing(path("crop.jpg"), path("original.jpg")) is None  # the crop is not the wider one
+
+
+def test_a_copy_with_a_big_pasted_sticker_is_the_same_photo(tmp_path):
+    # The sticker spoils the overall correlation; the keypoints still align the rest exactly.
+    photo = textured(9)
+    stuck = photo.copy()
+    ImageDraw.Draw(stuck).ellipse((150, 90, 330, 270), fill=(255, 220, 0), outline=(0, 0, 0), width=3)
+    assert check(tmp_path, photo, stuck)
