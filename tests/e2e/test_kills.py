@@ -27,7 +27,8 @@ def killed_at(step: int, *args, env: dict) -> int:
 
 
 class Scene:
-    """Photos with exact copies, indexed once; reset() puts folders and index back as they were."""
+    """Photos with exact copies (and the copies' sidecar files), indexed once; reset() puts folders
+    and index back as they were."""
 
     def __init__(self, base: Path, move_to: Path):
         self.base, self.move_to = base, move_to
@@ -37,6 +38,8 @@ class Scene:
         draw_photo(52, (240, 180)).save(self.photos / "b.jpg", quality=90)
         shutil.copy2(self.photos / "a.jpg", self.photos / "copies" / "a.jpg")
         shutil.copy2(self.photos / "b.jpg", self.photos / "copies" / "b.jpg")
+        for name in ("a.jpg.xmp", "b.AAE"):  # sidecars travel with a moved or trashed copy
+            (self.photos / "copies" / name).write_text(f"<x:xmpmeta>{name}</x:xmpmeta>")
         fake_index(self.idx, [self.photos])
         self.saved = base / "saved"
         for folder in (self.photos, self.idx):
@@ -113,6 +116,8 @@ def test_kill_at_every_step_of_apply_and_undo(scene):
         step += 1
         s.reset()
         assert killed_at(10**6, *args, env=s.env) == 0
+        if step == 1 and action in ("move", "trash"):  # the copies' sidecars went with them
+            assert not list((s.photos / "copies").iterdir())
         status = killed_at(step, "undo", "--index", s.idx, env=s.env)
         s.check_safe()
         final = imgsearch("undo", "--index", s.idx, env=s.env)
