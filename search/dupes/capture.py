@@ -23,6 +23,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from imgsearch_cnn.indexer.phash import MIRRORS
 from imgsearch_cnn.indexer.record import Record
@@ -84,7 +85,7 @@ def camera_numbers(path: str) -> tuple[str, int] | None:
     return (found.group(1).upper(), int(found.group(2))) if found else None
 
 
-def by_pixels(verdict: Verdict | None, square: callable) -> Capture:
+def by_pixels(verdict: Verdict | None, square: Callable[[], float]) -> Capture:
     """The pixel evidence: an alignment by keypoints, else (too few keypoints) the two photos
     compared tile by tile at one square size, turned the way their hashes say."""
     if verdict is None or verdict.residual == float("inf"):

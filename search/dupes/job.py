@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from imgsearch_cnn.indexer.store import Store
@@ -20,7 +22,19 @@ class DupesOutcome:
 
     def planned(self) -> dict[str, actions.Operation]:
         """Duplicate path -> what the action does (or why it leaves the file alone)."""
+        return self._by_path
+
+    def sidecars_of(self, path: str) -> int:
+        """How many sidecar files the plan carries along with this photo."""
+        return self._sidecar_counts.get(path, 0)
+
+    @cached_property
+    def _by_path(self) -> dict[str, actions.Operation]:  # reports ask once per photo: built once
         return {op.path: op for op in self.operations}
+
+    @cached_property
+    def _sidecar_counts(self) -> Counter:
+        return Counter(op.sidecar_of for op in self.operations if op.sidecar_of)
 
 
 def run(store: Store, options: groups.DedupeOptions, action: str = "report", move_to: str | None = None,

@@ -26,7 +26,7 @@ def _action(outcome, index: int, path: str, short: bool = False) -> str:
         said = {"move": "move", "trash": "trash", "delete": "delete", "report": "-"}.get(op.action, op.action)
     else:
         said = op.describe()
-    carried = sum(1 for o in outcome.operations if o.sidecar_of == path)
+    carried = outcome.sidecars_of(path)
     return said + (f" +{carried} sidecar" + ("s" if carried > 1 else "") if carried and not op.skip else "")
 
 
