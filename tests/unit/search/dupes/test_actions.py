@@ -167,3 +167,19 @@ def test_sidecars_travel_with_their_photo_and_come_back_with_undo(library, actio
         assert report.problems == [] and report.restored == len(moved)
         assert not any(r.format == "sidecar" for r in store.records())  # sidecars are no photos
     assert inventory(photos, reference) == before
+
+
+@pytest.mark.parametrize("action", ["move", "trash"])
+def test_a_sidecar_that_is_a_link_stays_where_it_is(library, action):
+    tmp, photos, reference, index = library
+    (tmp / "shared.xmp").write_text("<x:xmpmeta>shared</x:xmpmeta>")
+    for name in ("a_small.jpg.xmp", "b_bright.jpg.xmp"):
+        os.symlink(tmp / "shared.xmp", photos / "trip" / name)
+    before = inventory(photos, reference, tmp / "shared.xmp")
+    applied = run(index, reference, action, move_to=str(tmp / "dupes"), apply=True)
+    linked = [op for op in applied.operations if op.sidecar_of]
+    assert linked and all(op.skip == "sidecar gone or not a regular file" for op in linked)
+    assert all(os.path.islink(op.path) for op in linked)  # left alone, link intact
+    with Store.open(index, writable=True) as store:
+        assert journal.undo(store).problems == []
+    assert inventory(photos, reference, tmp / "shared.xmp") == before
