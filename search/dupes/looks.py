@@ -36,12 +36,16 @@ class Look:
 
 def look(path: str) -> Look | None:
     """The signs of one photo (None if it cannot be read)."""
-    from PIL import Image
-
     try:
-        image = open_image(path, draft_size=SIDE * 2).image
+        return look_of(open_image(path, draft_size=SIDE * 2).image)
     except DecodeError:
         return None
+
+
+def look_of(image) -> Look:
+    """The signs of a decoded RGB photo (a PIL image, any size)."""
+    from PIL import Image
+
     small = image.resize((SIDE, SIDE), Image.Resampling.BOX)
     grey = np.asarray(small.convert("L"), dtype=np.float32)
     saturation = np.asarray(small.convert("HSV"), dtype=np.float32)[..., 1] / 255
@@ -65,10 +69,20 @@ def _bands(grey: np.ndarray) -> tuple[float, float]:
 
 
 class LookCache:
-    """Looks per path, computed once per run."""
+    """Looks per path, computed once per run; ``known`` ones (read while the photo was decoded
+    for its check features) are not decoded again."""
 
-    def __init__(self):
-        self._cache: dict[str, Look | None] = {}
+    def __init__(self, known: dict[str, Look] | None = None):
+        self._cache: dict[str, Look | None] = dict(known or {})
+
+    def prefetch(self, paths: list[str], workers: int) -> None:
+        """Work out the looks of many photos at once on ``workers`` threads (decoding releases
+        the GIL): keeper choice then finds them ready instead of decoding one photo at a time."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        todo = [p for p in dict.fromkeys(paths) if p not in self._cache]
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            self._cache.update(zip(todo, pool.map(look, todo)))
 
     def __call__(self, path: str) -> Look | None:
         if path not in self._cache:

@@ -47,7 +47,8 @@ def star_groups(paths, records, edges, options, decide=None, ignored=frozenset()
         adjacency.setdefault(j, {})[i] = value
     assigned: set[int] = set()
     groups = []
-    looks = LookCache()
+    looks = LookCache(decide.cache.looks if decide else None)
+    looks.prefetch([paths[n] for n in adjacency], options.workers)
     # Visit the best-connected photos first: their neighbourhoods are the natural groups.
     for node in sorted(adjacency, key=lambda n: (-len(adjacency[n]), paths[n])):
         if node in assigned:

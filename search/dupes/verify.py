@@ -16,12 +16,15 @@ import numpy as np
 from imgsearch_cnn.indexer.decode import DecodeError, open_image
 from imgsearch_cnn.search.dupes.lru import BoundedCache
 from imgsearch_cnn.search.dupes import pixels
+from imgsearch_cnn.search.dupes.looks import Look, look_of
 
 MAX_SIDE = 512  # detail beyond this does not change the verdict but costs time
 # Keypoints per photo: matching costs grow with their square; 1,500 and 300 gave the same recall
 # on the development benchmark, 300 in half the time (docs/BENCHMARKS.md).
-MAX_FEATURES = 300
+MAX_FEATURES = 200
 SIFT_SCALE = 0.75  # SIFT runs on the grey image shrunk this much: 0.6x the time, same accuracy (BENCHMARKS)
+SIFT_LAYERS = 2  # OpenCV's nOctaveLayers: scales per octave
+SIFT_CONTRAST = 0.04  # OpenCV's contrastThreshold: weaker keypoints are dropped
 
 
 @dataclass
@@ -29,6 +32,7 @@ class Features:
     grey: np.ndarray  # uint8 grey image, long side <= MAX_SIDE (kept small: one per photo checked)
     keypoints: np.ndarray  # (n, 2) float32 positions
     descriptors: np.ndarray | None  # (n, 128) uint8: OpenCV's SIFT values are whole numbers 0..255
+    look: Look | None = None  # its signs of being a derived copy, read from the same decoding
 
 
 @dataclass
@@ -70,12 +74,21 @@ class FeatureCache:
         self._cache = BoundedCache(capacity)
         self._matches = BoundedCache(None if capacity is None else 64 * capacity)
         self.max_features = max_features
+        # The looks of every photo extracted (a few bytes each, kept after its features go):
+        # keeper choice reads them instead of decoding the photo once more.
+        self.looks: dict[str, Look] = {}
 
     def get(self, path: str, mirrored: bool = False) -> Features | None:
         """The photo's features, extracted once; mirrored ones are derived from them each time
         they are asked for (cheap, and not kept: memory stays one set per photo)."""
-        plain = self._cache.get(path, lambda: _extract(path, self.max_features))
+        plain = self._cache.get(path, lambda: self._extract(path))
         return mirror(plain) if mirrored and plain is not None else plain
+
+    def _extract(self, path: str) -> Features | None:
+        features = _extract(path, self.max_features)
+        if features is not None:
+            self.looks[path] = features.look
+        return features
 
     def release(self, path: str) -> None:
         self._cache.drop(path)
@@ -91,14 +104,20 @@ class FeatureCache:
         if a is None or b is None:
             return None
         best = None
-        for x, y in self._orders(a, b, path_b, mirrored):
-            verdict = check(x, y)
-            if x is not a:  # checked b against a: say it from a's side
-                verdict = verdict.swapped()
+        for verdict in self._verdicts(a, b, path_b, mirrored):
             if verdict.same:
                 return verdict
             best = verdict if best is None or verdict.better > best.better else best
         return best
+
+    def _verdicts(self, a: Features, b: Features, path_b: str, mirrored: bool):
+        """a in b, then b in a (said from a's side), then the same with b mirrored: each only
+        if the ones before failed; both orders share one descriptor distance matrix."""
+        for y in self._partners(b, path_b, mirrored):
+            there, back = (ratio_matches_both(a.descriptors, y.descriptors)
+                           if a.descriptors is not None and y.descriptors is not None else (None, None))
+            yield check(a, y, matches=there)
+            yield check(y, a, matches=back).swapped()
 
     def _known(self, path_a: str, path_b: str) -> Verdict | None:
         """The match of a and b as already checked in either order (else checked now)."""
@@ -128,13 +147,11 @@ class FeatureCache:
             return "crop"  # a plain background that simply goes on around a crop
         return "bars" if verdict.beyond[1] <= FLAT_SCENE and verdict.step[1] >= BAR_STEP else None
 
-    def _orders(self, a: Features, b: Features, path_b: str, mirrored: bool):
-        yield a, b
-        yield b, a
-        flipped = self.get(path_b, mirrored=True) if mirrored else None  # only when the plain ones failed
+    def _partners(self, b: Features, path_b: str, mirrored: bool):
+        yield b
+        flipped = self.get(path_b, mirrored=True) if mirrored else None  # only when the plain one failed
         if flipped is not None:
-            yield a, flipped
-            yield flipped, a
+            yield flipped
 
     def same(self, path_a: str, path_b: str, mirrored: bool = True) -> bool:
         """Either photo contains the other, as is or (with ``mirrored``) mirrored."""
@@ -150,13 +167,14 @@ def _extract(path: str, max_features: int) -> Features | None:
     except DecodeError:
         return None
     image.thumbnail((MAX_SIDE, MAX_SIDE))
+    seen = look_of(image)
     grey = np.asarray(image.convert("L"))
-    sift = cv2.SIFT_create(nfeatures=max_features)
+    sift = cv2.SIFT_create(nfeatures=max_features, nOctaveLayers=SIFT_LAYERS, contrastThreshold=SIFT_CONTRAST)
     small = cv2.resize(grey, (round(grey.shape[1] * SIFT_SCALE), round(grey.shape[0] * SIFT_SCALE)),
                        interpolation=cv2.INTER_AREA)
     keypoints, descriptors = sift.detectAndCompute(small, None)
     points = (np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2) + 0.5) / SIFT_SCALE - 0.5
-    return Features(grey, points, None if descriptors is None else np.clip(descriptors, 0, 255).astype(np.uint8))
+    return Features(grey, points, None if descriptors is None else np.clip(descriptors, 0, 255).astype(np.uint8), seen)
 
 
 def _mirror_order() -> np.ndarray:
@@ -182,7 +200,7 @@ def mirror(features: Features) -> Features:
     points = features.keypoints.copy()
     points[:, 0] = width - 1 - points[:, 0]
     descriptors = None if features.descriptors is None else np.ascontiguousarray(features.descriptors[:, _MIRROR_ORDER])
-    return Features(np.ascontiguousarray(features.grey[:, ::-1]), points, descriptors)
+    return Features(np.ascontiguousarray(features.grey[:, ::-1]), points, descriptors, features.look)
 
 
 WHOLLY, PARTLY = 0.97, 0.9  # shares of a photo inside another: a crop lies wholly in its original
@@ -198,14 +216,26 @@ RATIO = 0.75  # Lowe's ratio test: the best match must be clearly closer than th
 def ratio_matches(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Indices (into a, into b) of the descriptors of a whose nearest neighbour in b passes the
     ratio test. One matrix product: many times faster than OpenCV's matcher objects here."""
-    if len(b) < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return ratio_matches_both(a, b)[0]
+
+
+def ratio_matches_both(a: np.ndarray, b: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The ratio-test matches of a in b and of b in a (each as (query indices, train indices)),
+    from one distance matrix: checking a pair both ways costs one matrix product, not two."""
+    none = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    if len(a) < 2 or len(b) < 2:
+        return none, none
     a, b = a.astype(np.float32), b.astype(np.float32)
     distances = a @ b.T
     distances *= -2.0
     distances += np.einsum("ij,ij->i", a, a)[:, None]
     distances += np.einsum("ij,ij->i", b, b)[None, :]
-    rows = np.arange(len(a))
+    return _ratio_rows(distances), _ratio_rows(np.ascontiguousarray(distances.T))
+
+
+def _ratio_rows(distances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose nearest column is clearly closer than the second nearest (Lowe's ratio test)."""
+    rows = np.arange(len(distances))
     best = distances.argmin(axis=1)
     first = distances[rows, best].copy()
     distances[rows, best] = np.inf
@@ -214,13 +244,15 @@ def ratio_matches(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return rows[keep], best[keep]
 
 
-def check(a: Features, b: Features, min_inliers: int = 15, min_correlation: float = 0.85) -> Verdict:
-    """Whether photo b contains (a possibly cropped, rotated, rescaled copy of) photo a."""
+def check(a: Features, b: Features, min_inliers: int = 15, min_correlation: float = 0.85,
+          matches: tuple[np.ndarray, np.ndarray] | None = None) -> Verdict:
+    """Whether photo b contains (a possibly cropped, rotated, rescaled copy of) photo a.
+    ``matches``: the ratio-test matches of a in b when already known (ratio_matches_both)."""
     import cv2
 
     if a.descriptors is None or b.descriptors is None or len(a.keypoints) < 2 or len(b.keypoints) < 2:
         return Verdict(False, 0, 0.0)
-    query, train = ratio_matches(a.descriptors, b.descriptors)
+    query, train = ratio_matches(a.descriptors, b.descriptors) if matches is None else matches
     if len(query) < min_inliers:
         return Verdict(False, len(query), 0.0)
     src, dst = a.keypoints[query], b.keypoints[train]
