@@ -46,7 +46,7 @@ def look_of(image) -> Look:
     """The signs of a decoded RGB photo (a PIL image, any size)."""
     from PIL import Image
 
-    small = image.resize((SIDE, SIDE), Image.Resampling.BOX)
+    small = image.resize((SIDE, SIDE), Image.Resampling.BOX, reducing_gap=2.0)  # fast on big photos too
     grey = np.asarray(small.convert("L"), dtype=np.float32)
     saturation = np.asarray(small.convert("HSV"), dtype=np.float32)[..., 1] / 255
     rows, cols = _bands(grey)
