@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from scipy.fftpack import dct
 
 # The dihedral group: identity, the three rotations, and the four mirrors.
 ORIENTATIONS = (None, Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180, Image.Transpose.ROTATE_270,
@@ -36,6 +35,8 @@ def _variants(block: np.ndarray) -> list[np.ndarray]:
 
 def phashes(image: Image.Image) -> np.ndarray:
     """(8,) uint64: the 64-bit pHash of the image in each orientation (identity first)."""
+    from scipy.fftpack import dct  # here, not at import: comparing hashes (dupes) never needs it
+
     small = np.asarray(image.convert("L").resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float64)
     block = dct(dct(small, axis=0), axis=1)[:8, :8]
     out = np.zeros(len(ORIENTATIONS), dtype=np.uint64)
