@@ -10,6 +10,7 @@ An index folder holds::
     journal/            clean-up journals, for `imgsearch undo` (search/dupes/journal.py)
     k_choice.png        the last `--k auto` criterion plot
     dupes.json          the last duplicate groups, reused while nothing changed (search/dupes/cache.py)
+    classifiers/        trained classifiers, one NAME.npz each (search/classify/model.py)
 
 Where the index is when no ``--index`` is given: ``$IMGSEARCH_INDEX``; else the project's index,
 ``indexes/default`` in the nearest folder (the current one or a parent) that has an ``indexes/``
@@ -35,7 +36,9 @@ LOCK = "write.lock"
 JOURNALS = "journal"
 K_PLOT = "k_choice.png"
 DUPES_CACHE = "dupes.json"
-_INDEX_ENTRIES = (LMDB, LMDB + ".tmp", FAISS, FAISS_PATHS, FAISS_GENERATION, LOCK, JOURNALS, K_PLOT, DUPES_CACHE)
+CLASSIFIERS = "classifiers"
+_INDEX_ENTRIES = (LMDB, LMDB + ".tmp", FAISS, FAISS_PATHS, FAISS_GENERATION, LOCK, JOURNALS, K_PLOT, DUPES_CACHE,
+                  CLASSIFIERS)
 
 HOW_TO_CHOOSE = f"choose one with --index DIR or ${ENV_VAR}"
 

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from imgsearch_cnn.search.cli import clusters, common, dupes, groups, index, info, maps, similar, undo
+from imgsearch_cnn.search.cli import classify, clusters, common, dupes, groups, index, info, maps, similar, undo
 
 
 class _Group(click.Group):
@@ -48,11 +48,11 @@ class _Group(click.Group):
 def main() -> None:
     """Search and clean up a photo collection with CNN embeddings (FAISS + LMDB index).
 
-    Start with `imgsearch index FOLDER`, then ask: similar, dupes, clusters, map."""
+    Start with `imgsearch index FOLDER`, then ask: similar, dupes, clusters, map, train/classify."""
 
 
 for command in (index.index, similar.similar, info.info, dupes.dupes, dupes.dedupe, clusters.clusters,
-                groups.groups, undo.undo, maps.map_command):
+                groups.groups, undo.undo, maps.map_command, classify.train, classify.classify, classify.models):
     main.add_command(command)
 
 if __name__ == "__main__":

@@ -1,0 +1,138 @@
+"""The `imgsearch train` job: photos sorted into one sub-folder per class -> a classifier saved in
+the index. The caller indexes the folder first (so every labelled photo has its stored vector);
+the index's other photos are the unlabelled ones the semi-supervised head learns from.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from imgsearch_cnn.indexer.store import Store
+from imgsearch_cnn.search.classify import model as models
+from imgsearch_cnn.search.classify.heads import HeadOptions, fit
+
+
+class TrainError(ValueError):
+    """The labelled folder cannot train a classifier (too few classes or photos)."""
+
+
+@dataclass
+class TrainOptions:
+    name: str = "default"
+    head: HeadOptions = field(default_factory=HeadOptions)
+    validation_share: float = 0.2  # of each class's labelled photos, held out to measure accuracy
+    min_validation: int = 5  # a class needs this many photos before any are held out
+
+
+@dataclass
+class TrainOutcome:
+    classifier: models.Classifier
+    saved: Path
+    per_class: dict[str, int]  # labelled photos per class
+    unlabelled: int  # other photos of the index that took part
+    seconds: float
+
+
+def check_folder(folder: str) -> list[str]:
+    """The class sub-folders of ``folder`` that hold photos; TrainError unless there are two or
+    more (checked before anything is indexed)."""
+    from imgsearch_cnn.indexer.scan import IMAGE_EXTENSIONS
+
+    classes = sorted(entry.name for entry in os.scandir(folder) if entry.is_dir() and any(
+        p.suffix.lower() in IMAGE_EXTENSIONS for p in Path(entry.path).rglob("*") if p.is_file()))
+    if len(classes) < 2:
+        raise TrainError(f"{folder} needs at least two sub-folders of photos, one per class "
+                         f"(found {len(classes)}: {', '.join(classes) or 'none'})")
+    return classes
+
+
+def labelled_photos(store: Store, folder: str) -> dict[str, str]:
+    """path -> class of the indexed photos under ``folder``: the class is the name of the first
+    sub-folder (photos lying directly in ``folder`` have none and are left out)."""
+    root = os.path.realpath(folder)
+    found = {}
+    for record in store.records():
+        if record.path.startswith(root + os.sep):
+            parts = os.path.relpath(record.path, root).split(os.sep)
+            if len(parts) > 1:
+                found[record.path] = parts[0]
+    return found
+
+
+def train(store: Store, folder: str, options: TrainOptions | None = None) -> TrainOutcome:
+    """Train and save a classifier on the labelled photos under ``folder`` (see module doc)."""
+    options = options or TrainOptions()
+    models.check_name(options.name)
+    started = time.perf_counter()
+    labels = labelled_photos(store, folder)
+    vectors: dict[str, np.ndarray] = {}
+    hashes: dict[str, str] = {}
+    paths, every = store.all_vectors()
+    records = {r.path: r for r in store.records()}
+    for path, vector in zip(paths, every):
+        hashes[path] = records[path].hash
+        if path in labels:
+            vectors[path] = vector
+    labels = {path: label for path, label in labels.items() if path in vectors}  # photos that could not be read have no vector
+    per_class = {name: sum(1 for label in labels.values() if label == name) for name in sorted(set(labels.values()))}
+    if len(per_class) < 2:
+        raise TrainError(f"{folder} needs at least two sub-folders of photos, one per class "
+                         f"(found {len(per_class)}: {', '.join(per_class) or 'none'})")
+    others = [i for i, path in enumerate(paths) if path not in labels]
+    rng = np.random.default_rng(options.head.seed)
+    if len(others) > options.head.max_unlabelled:
+        others = sorted(rng.choice(others, options.head.max_unlabelled, replace=False).tolist())
+    held = _hold_out(labels, options, rng)
+    # The unlabelled photos help with few labels and can hurt with many (docs/BENCHMARKS.md):
+    # both heads are tried on the held-out photos and the better one is kept.
+    choices = [options.head.semi_supervised] if not others else sorted({False, options.head.semi_supervised})
+    scores = {semi: _validate(vectors, labels, held, every[others], replace(options.head, semi_supervised=semi))
+              for semi in choices} if held else {choices[-1]: None}
+    semi = max(scores, key=lambda key: (scores[key] or 0.0, key))
+    accuracy = scores[semi]
+    ordered = sorted(labels)
+    fitted = fit(np.stack([vectors[p] for p in ordered]), [labels[p] for p in ordered],
+                 every[others] if others else None, replace(options.head, semi_supervised=semi))
+    assigned = {}
+    if fitted.unlabelled is not None:
+        for row, probabilities in zip(others, fitted.unlabelled):
+            best = int(probabilities.argmax())
+            assigned[hashes[paths[row]]] = [best, round(float(probabilities[best]), 4)]
+    classifier = models.Classifier(options.name, fitted.head, {p: labels[p] for p in ordered}, accuracy, len(held),
+                                   fitted.unlabelled is not None, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                   assigned)
+    saved = models.save(store.path, classifier)
+    return TrainOutcome(classifier, saved, per_class, len(others), time.perf_counter() - started)
+
+
+def _hold_out(labels: dict[str, str], options: TrainOptions, rng: np.random.Generator) -> set[str]:
+    """A stratified share of each class's photos (none from small classes)."""
+    held: set[str] = set()
+    for name in sorted(set(labels.values())):
+        members = sorted(p for p, label in labels.items() if label == name)
+        if len(members) >= options.min_validation:
+            count = max(1, int(len(members) * options.validation_share))
+            held.update(rng.choice(members, count, replace=False).tolist())
+    return held
+
+
+def _validate(vectors, labels, held: set[str], others: np.ndarray, options: HeadOptions) -> float:
+    """Accuracy on the held-out photos of a head trained on the rest; they take part as
+    unlabelled photos (as they would in the index), after the index's ``others``."""
+    learn = [p for p in sorted(labels) if p not in held]
+    kept = sorted(held)
+    held_vectors = np.stack([vectors[p] for p in kept])
+    trial = fit(np.stack([vectors[p] for p in learn]), [labels[p] for p in learn],
+                np.vstack([others, held_vectors]), options)
+    if trial.unlabelled is not None:
+        probabilities = trial.unlabelled[len(others):]
+    else:
+        probabilities = trial.head.probabilities(held_vectors)
+    predicted = np.array(trial.head.classes)[probabilities.argmax(axis=1)]
+    return float((predicted == np.array([labels[p] for p in kept])).mean())

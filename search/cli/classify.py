@@ -1,0 +1,106 @@
+"""`imgsearch train`, `imgsearch classify` and `imgsearch models`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from imgsearch_cnn.search.cli.common import (SOME_FAILED, FiniteFloat, check_outputs, fail, index_option, index_path,
+                                             store_failed)
+from imgsearch_cnn.search.cli.index import DEVICES
+
+NAME_HELP = "Name of the classifier in the index."
+
+
+@click.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@index_option
+@click.option("--name", default="default", show_default=True, help=NAME_HELP)
+@click.option("--head", type=click.Choice(["logistic", "prototype"]), default="logistic", show_default=True,
+              help="logistic: logistic regression; prototype: nearest class mean.")
+@click.option("--labelled-only", is_flag=True, help="Do not let the index's other photos help (no semi-supervised step).")
+@click.option("--device", type=DEVICES, default="auto", show_default=True)
+def train(folder, index, name, head, labelled_only, device) -> None:
+    """Train a classifier from FOLDER: one sub-folder per class, named after it. Photos not yet in the
+    index are indexed first; the index's other photos help (semi-supervised) where that measures better."""
+    from imgsearch_cnn.indexer.store import StoreError
+    from imgsearch_cnn.indexer.update import IndexOptions, open_for_model, update_index
+    from imgsearch_cnn.search.classify.heads import HeadOptions
+    from imgsearch_cnn.search.classify.model import ModelError, check_name
+    from imgsearch_cnn.search.classify.train import TrainError, TrainOptions, check_folder, train as run
+    from imgsearch_cnn.search.render import classify as render, terminal
+
+    try:
+        check_name(name)
+        check_folder(folder)
+        store, spec = open_for_model(index_path(index), None, None, writable=True, create=True)
+    except (StoreError, ValueError, RuntimeError) as exc:
+        store_failed(exc)
+    with store:
+        try:
+            with terminal.progress() as progress:
+                summary = update_index(store, [folder], spec, IndexOptions(device, None, None), progress)
+            outcome = run(store, folder, TrainOptions(name, HeadOptions(head=head, semi_supervised=not labelled_only)))
+        except (StoreError, TrainError, ModelError, RuntimeError) as exc:
+            store_failed(exc)
+    render.print_trained(outcome)
+    sys.exit(SOME_FAILED if summary.failed else 0)
+
+
+@click.command()
+@click.argument("files", nargs=-1)
+@index_option
+@click.option("--all", "every", is_flag=True, help="Classify every photo of the index.")
+@click.option("--name", default="default", show_default=True, help=NAME_HELP)
+@click.option("--min-confidence", type=FiniteFloat(0, 1), default=0.5, show_default=True,
+              help="Photos whose best class is less probable than this are labelled 'unsure'.")
+@click.option("--device", type=DEVICES, default="auto", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), help="Also write a CSV file.")
+def classify(files, index, every, name, min_confidence, device, as_json, csv_file) -> None:
+    """A class and its probability for FILES (or --all photos of the index), by a trained classifier."""
+    if bool(files) == every:
+        fail("give photo files or --all (not both)")
+    check_outputs(csv_file)
+    from imgsearch_cnn.indexer.embed import Embedder
+    from imgsearch_cnn.indexer.store import StoreError
+    from imgsearch_cnn.indexer.update import open_for_model
+    from imgsearch_cnn.search.classify import model as models
+    from imgsearch_cnn.search.classify.predict import ClassifyError, classify as run
+    from imgsearch_cnn.search.render import classify as render
+
+    try:
+        store, spec = open_for_model(index_path(index), None, None, writable=False)
+        with store:
+            model = models.load(store.path, name)
+            predictions = run(store, model, None if every else list(files), lambda: Embedder(spec, device),
+                              spec.preprocessing, min_confidence)
+    except (StoreError, ClassifyError, models.ModelError) as exc:
+        store_failed(exc)
+    if csv_file:
+        with open(csv_file, "w", encoding="utf-8", newline="") as handle:
+            handle.write(render.predictions_csv(predictions))
+    if as_json:
+        click.echo(render.predictions_json(predictions))
+    else:
+        render.print_predictions(predictions)
+
+
+@click.command()
+@index_option
+@click.option("--delete", "to_delete", metavar="NAME", help="Delete this classifier.")
+def models(index, to_delete) -> None:
+    """The classifiers trained in the index (imgsearch train)."""
+    from imgsearch_cnn.search.classify import model as stored
+    from imgsearch_cnn.search.render import classify as render
+
+    path = index_path(index)
+    try:
+        if to_delete:
+            stored.delete(path, to_delete)
+            click.echo(f"deleted classifier {to_delete!r}")
+            return
+        render.print_models([stored.load(path, name) for name in stored.names(path)])
+    except stored.ModelError as exc:
+        store_failed(exc)

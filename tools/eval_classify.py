@@ -1,0 +1,105 @@
+"""Classification accuracy of every head on the dev data, with and without the unlabelled photos.
+
+    python tools/eval_classify.py --full CALTECH_IDX --few-shot CIFAR_IDX [--draws 3] [--pool 5000]
+
+``--full``: an index of a folder of class sub-folders (caltech101-dev); its photos are split by
+file, half for training and half for testing (stratified, ``--draws`` splits), every labelled
+training photo used. ``--few-shot``: an index of another such folder (cifar10-test); ``--pool``
+photos drawn at random stand for a user's collection, 1, 5, 10 and 20 of each class are
+labelled, the rest are the unlabelled photos of the index, and accuracy is measured on them.
+Prints markdown tables (mean and spread over the draws, training time) for docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from imgsearch_cnn.indexer.store import Store
+from imgsearch_cnn.search.classify.heads import HEADS, HeadOptions, fit
+
+SETTINGS = [(head, semi) for head in HEADS for semi in (False, True)]
+
+
+def labelled_vectors(index: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every stored vector of the index and its class (the name of the photo's folder)."""
+    with Store.open(index) as store:
+        paths, vectors = store.all_vectors()
+    return vectors, np.array([Path(p).parent.name for p in paths])
+
+
+def accuracy(vectors, labels, train, test, head: str, semi: bool) -> tuple[float, float]:
+    """(accuracy on ``test``, seconds to train) for one head; with ``semi``, the test photos are
+    the index's unlabelled photos and take part in training (as they do in a user's index)."""
+    started = time.perf_counter()
+    fitted = fit(vectors[train], labels[train].tolist(), vectors[test] if semi else None,
+                 HeadOptions(head=head, semi_supervised=semi))
+    seconds = time.perf_counter() - started
+    if fitted.unlabelled is not None:
+        predicted = fitted.unlabelled.argmax(axis=1)
+    else:
+        predicted = fitted.head.probabilities(vectors[test]).argmax(axis=1)
+    names = np.array(fitted.head.classes)
+    return float((names[predicted] == labels[test]).mean()), seconds
+
+
+def table(title: str, rows: dict[str, list[tuple[float, float]]]) -> None:
+    print(f"\n{title}\n\n| head | unlabelled photos used | accuracy (mean) | min - max | train time (s) |\n|---|---|---|---|---|")
+    for name, results in rows.items():
+        values = [r[0] for r in results]
+        print(f"| {name} | {np.mean(values):.3f} | {min(values):.3f} - {max(values):.3f} | "
+              f"{np.mean([r[1] for r in results]):.1f} |")
+
+
+def full(index: str, draws: int) -> None:
+    vectors, labels = labelled_vectors(index)
+    rows: dict[str, list] = {}
+    for draw in range(draws):
+        rng = np.random.default_rng(draw)
+        train = np.zeros(len(labels), bool)
+        for name in np.unique(labels):
+            members = np.flatnonzero(labels == name)
+            train[rng.choice(members, max(1, len(members) // 2), replace=False)] = True
+        for head, semi in SETTINGS:
+            rows.setdefault(f"{head} | {'yes' if semi else 'no'}", []).append(
+                accuracy(vectors, labels, np.flatnonzero(train), np.flatnonzero(~train), head, semi))
+    table(f"Full labels: {index}, {len(labels):,} photos, half of each class labelled, {draws} splits", rows)
+
+
+def few_shot(index: str, draws: int, pool: int) -> None:
+    vectors, labels = labelled_vectors(index)
+    for shots in (1, 5, 10, 20):
+        rows: dict[str, list] = {}
+        for draw in range(draws):
+            rng = np.random.default_rng(draw)
+            chosen = rng.choice(len(labels), min(pool, len(labels)), replace=False)
+            train = np.concatenate([rng.choice(chosen[labels[chosen] == name], shots, replace=False)
+                                    for name in np.unique(labels[chosen])])
+            test = np.setdiff1d(chosen, train)
+            for head, semi in SETTINGS:
+                rows.setdefault(f"{head} | {'yes' if semi else 'no'}", []).append(
+                    accuracy(vectors, labels, train, test, head, semi))
+        table(f"Few labels: {index}, {shots} labelled a class among {pool:,} photos, {draws} draws", rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--full", help="index of caltech101-dev (or another folder of class folders)")
+    parser.add_argument("--few-shot", help="index of cifar10-test (or another folder of class folders)")
+    parser.add_argument("--draws", type=int, default=3)
+    parser.add_argument("--pool", type=int, default=5000)
+    args = parser.parse_args()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    if args.full:
+        full(args.full, args.draws)
+    if args.few_shot:
+        few_shot(args.few_shot, args.draws, args.pool)
+
+
+if __name__ == "__main__":
+    main()
