@@ -19,8 +19,8 @@ from imgsearch_cnn.search.dupes import pixels
 from imgsearch_cnn.search.dupes.looks import Look, look_of
 
 MAX_SIDE = 512  # detail beyond this does not change the verdict but costs time
-# Keypoints per photo: matching costs grow with their square; 1,500 and 300 gave the same recall
-# on the development benchmark, 300 in half the time (docs/BENCHMARKS.md).
+# Keypoints per photo: matching costs grow with their square; 1,500, 300 and 200 gave about the
+# same recall on the development benchmark, each step down faster (docs/BENCHMARKS.md).
 MAX_FEATURES = 200
 SIFT_SCALE = 0.75  # SIFT runs on the grey image shrunk this much: 0.6x the time, same accuracy (BENCHMARKS)
 SIFT_LAYERS = 2  # OpenCV's nOctaveLayers: scales per octave
@@ -231,11 +231,13 @@ def ratio_matches_both(a: np.ndarray, b: np.ndarray) -> tuple[tuple[np.ndarray, 
     distances *= -2.0
     distances += np.einsum("ij,ij->i", a, a)[:, None]
     distances += np.einsum("ij,ij->i", b, b)[None, :]
-    return _ratio_rows(distances), _ratio_rows(np.ascontiguousarray(distances.T))
+    backwards = np.ascontiguousarray(distances.T)  # before _ratio_rows marks the best of each row
+    return _ratio_rows(distances), _ratio_rows(backwards)
 
 
 def _ratio_rows(distances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows whose nearest column is clearly closer than the second nearest (Lowe's ratio test)."""
+    """Rows whose nearest column is clearly closer than the second nearest (Lowe's ratio test).
+    Overwrites each row's nearest distance."""
     rows = np.arange(len(distances))
     best = distances.argmin(axis=1)
     first = distances[rows, best].copy()

@@ -4,6 +4,7 @@ rejects a different photo and another shot of the same scene with its subject mo
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
+from imgsearch_cnn.search.dupes import verify
 from imgsearch_cnn.search.dupes.verify import FeatureCache
 from photos import draw_photo, textured_photo as textured
 
@@ -87,3 +88,14 @@ def test_a_copy_with_a_big_pasted_sticker_is_the_same_photo(tmp_path):
     stuck = photo.copy()
     ImageDraw.Draw(stuck).ellipse((150, 90, 330, 270), fill=(255, 220, 0), outline=(0, 0, 0), width=3)
     assert check(tmp_path, photo, stuck)
+
+
+def test_both_match_orders_come_from_one_distance_matrix():
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 200, (40, 128)).astype(np.uint8)
+    b = np.vstack([a[:25] + rng.integers(0, 3, (25, 128)).astype(np.uint8), rng.integers(0, 200, (30, 128)).astype(np.uint8)])
+    there, back = verify.ratio_matches_both(a, b)
+    copies = {(i, i) for i in range(25)}  # b's first 25 descriptors are near-copies of a's
+    assert copies <= set(zip(*map(list, there))) and copies <= set(zip(*map(list, back)))
+    separate = set(zip(*map(list, verify.ratio_matches(b, a))))
+    assert len(separate ^ set(zip(*map(list, back)))) <= 1  # the same up to float rounding at the ratio's edge
