@@ -58,33 +58,48 @@ def train(folder, index, name, head, labelled_only, device) -> None:
 @click.option("--device", type=DEVICES, default="auto", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False), help="Also write a CSV file.")
-def classify(files, index, every, name, min_confidence, device, as_json, csv_file) -> None:
-    """A class and its probability for FILES (or --all photos of the index), by a trained classifier."""
+@click.option("--move-to", type=click.Path(file_okay=False),
+              help="Sort the photos into MOVE_TO/<label>/ (a dry run: add --apply; `imgsearch undo` reverts).")
+@click.option("--apply", is_flag=True, help="Carry out --move-to (otherwise only show what it would do).")
+def classify(files, index, every, name, min_confidence, device, as_json, csv_file, move_to, apply) -> None:
+    """A class and its probability for FILES (or --all photos of the index), by a trained classifier;
+    with --move-to, sorted into one folder per class."""
     if bool(files) == every:
         fail("give photo files or --all (not both)")
+    if apply and not move_to:
+        fail("--apply needs --move-to DIR")
     check_outputs(csv_file)
     from imgsearch_cnn.indexer.embed import Embedder
     from imgsearch_cnn.indexer.store import StoreError
     from imgsearch_cnn.indexer.update import open_for_model
-    from imgsearch_cnn.search.classify import model as models
+    from imgsearch_cnn.search.classify import model as models, sort
     from imgsearch_cnn.search.classify.predict import ClassifyError, classify as run
+    from imgsearch_cnn.search.dupes.actions import ActionError
     from imgsearch_cnn.search.render import classify as render
 
+    operations, journal = None, None
     try:
-        store, spec = open_for_model(index_path(index), None, None, writable=False)
+        store, spec = open_for_model(index_path(index), None, None, writable=apply)
         with store:
             model = models.load(store.path, name)
+            if move_to:
+                sort.check_move_to(store, move_to)  # before any work: a bad destination is one line
             predictions = run(store, model, None if every else list(files), lambda: Embedder(spec, device),
                               spec.preprocessing, min_confidence)
-    except (StoreError, ClassifyError, models.ModelError) as exc:
+            if move_to:
+                operations = sort.plan(store, predictions, move_to)
+                journal = sort.apply(store, operations) if apply else None
+    except (StoreError, ClassifyError, models.ModelError, ActionError) as exc:
         store_failed(exc)
     if csv_file:
         with open(csv_file, "w", encoding="utf-8", newline="") as handle:
-            handle.write(render.predictions_csv(predictions))
+            handle.write(render.predictions_csv(predictions, operations))
     if as_json:
-        click.echo(render.predictions_json(predictions))
+        click.echo(render.predictions_json(predictions, operations))
     else:
         render.print_predictions(predictions)
+        if operations is not None:
+            render.print_sort(operations, apply, journal)
 
 
 @click.command()

@@ -30,9 +30,19 @@ def print_trained(outcome) -> None:
     console.print(f"saved as {outcome.saved} in {outcome.seconds:.1f} s")
 
 
-def rows(predictions) -> list[dict]:
-    return [{"path": p.path, "label": p.label if p.sure else UNSURE, "best": p.label,
-             "probability": round(p.probability, 4), "source": p.source} for p in predictions]
+def rows(predictions, operations=None) -> list[dict]:
+    """One row a photo; with a sorting plan, where it goes ("move_to") or why it stays ("stays")."""
+    planned = {op.path: op for op in operations or [] if not op.sidecar_of}
+    out = []
+    for p in predictions:
+        row = {"path": p.path, "label": p.label if p.sure else UNSURE, "best": p.label,
+               "probability": round(p.probability, 4), "source": p.source}
+        if operations is not None:
+            op = planned.get(p.path)
+            row["move_to"] = op.target if op and not op.skip else None
+            row["stays"] = op.skip if op and op.skip else None
+        out.append(row)
+    return out
 
 
 def print_predictions(predictions) -> None:
@@ -50,16 +60,38 @@ def print_predictions(predictions) -> None:
     console.print(", ".join(f"{name} {count}" for name, count in sorted(counts.items())))
 
 
-def predictions_json(predictions) -> str:
-    return json.dumps(rows(predictions), indent=2)
+def predictions_json(predictions, operations=None) -> str:
+    return json.dumps(rows(predictions, operations), indent=2)
 
 
-def predictions_csv(predictions) -> str:
+def predictions_csv(predictions, operations=None) -> str:
+    table = rows(predictions, operations)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["path", "label", "best", "probability", "source"])
+    fields = ["path", "label", "best", "probability", "source"] + (["move_to", "stays"] if operations is not None else [])
+    writer = csv.DictWriter(out, fieldnames=fields)
     writer.writeheader()
-    writer.writerows(rows(predictions))
+    writer.writerows(table)
     return out.getvalue()
+
+
+def print_sort(operations, applied: bool, journal) -> None:
+    """What sorting into folders did (or, in a dry run, would do)."""
+    photos = [op for op in operations if not op.sidecar_of]
+    moving = [op for op in photos if not op.skip]
+    sidecars = sum(1 for op in operations if op.sidecar_of and not op.skip)
+    reasons: dict[str, int] = {}
+    for op in photos:
+        if op.skip:
+            reasons[op.skip] = reasons.get(op.skip, 0) + 1
+    verb = "moved" if applied else "would move"
+    extra = f" (+{sidecars} sidecar files)" if sidecars else ""
+    console.print(f"{verb} {len(moving)} photos{extra} into one folder per class; "
+                  + (", ".join(f"{n} stay: {why}" for why, n in sorted(reasons.items())) or "none stay"))
+    if applied and journal:
+        console.print(f"journal: {journal} (`imgsearch undo` puts them back; `imgsearch index` the new folders "
+                      "to find them there)")
+    elif not applied and moving:
+        console.print("dry run: nothing was moved; add --apply to sort them")
 
 
 def print_models(models) -> None:

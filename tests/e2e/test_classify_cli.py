@@ -50,3 +50,30 @@ def test_delete_removes_a_classifier(index):
     deleted = imgsearch("models", "--index", index / "idx", "--delete", "spare")
     assert deleted.returncode == 0 and "deleted" in deleted.stdout
     assert "spare" not in imgsearch("models", "--index", index / "idx").stdout
+
+
+def test_sorting_into_folders_is_a_dry_run_until_applied_and_undo_reverts_it(tmp_path):
+    from inventories import inventory
+
+    labelled = three_families(tmp_path)
+    family(tmp_path / "unsorted" / "mixed", (20, 20, 200), "square", 4, 41)
+    fake_index(tmp_path / "idx", [labelled, tmp_path / "unsorted"])
+    assert imgsearch("train", labelled, "--index", tmp_path / "idx").returncode == 0
+    before = inventory(tmp_path / "unsorted", labelled)
+    sort = ["classify", "--all", "--index", tmp_path / "idx", "--min-confidence", "0", "--move-to", tmp_path / "sorted"]
+    dry = imgsearch(*sort)
+    assert dry.returncode == 0 and "would move" in dry.stdout and "dry run" in dry.stdout
+    assert inventory(tmp_path / "unsorted", labelled) == before and not (tmp_path / "sorted").exists()
+    applied = imgsearch(*sort, "--apply", "--json")
+    assert applied.returncode == 0, applied.stderr
+    moved = [row for row in json.loads(applied.stdout) if row["move_to"]]
+    assert len(moved) == 34  # 30 labelled + 4 unsorted photos, each into its class folder
+    assert all(row["move_to"].split("/")[-2] == row["label"] for row in moved)
+    assert len(inventory(tmp_path / "sorted" / "blue_squares")) == 14
+    assert imgsearch("undo", "--index", tmp_path / "idx").returncode == 0
+    assert inventory(tmp_path / "unsorted", labelled) == before
+
+
+def test_apply_without_a_destination_is_refused(index):
+    result = imgsearch("classify", "--all", "--index", index / "idx", "--apply")
+    assert result.returncode == 2 and "--apply needs --move-to" in result.stderr

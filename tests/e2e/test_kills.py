@@ -127,3 +127,51 @@ def test_kill_at_every_step_of_apply_and_undo(scene):
             assert not s.move_to.exists() or not any(s.move_to.rglob("*.jpg"))
         if status != -9:
             break
+
+
+@pytest.mark.slow
+def test_kill_at_every_step_of_sorting_into_class_folders_and_of_its_undo(tmp_path):
+    from photos import family
+
+    photos, idx = tmp_path / "photos", tmp_path / "idx"
+    family(photos / "labelled" / "discs", (200, 20, 20), "disc", 3, 61)
+    family(photos / "labelled" / "squares", (20, 20, 200), "square", 3, 62)
+    family(photos / "unsorted", (200, 20, 20), "disc", 2, 63)
+    (photos / "unsorted" / "0.jpg.xmp").write_text("<x:xmpmeta>0</x:xmpmeta>")  # travels with its photo
+    fake_index(idx, [photos])
+    assert imgsearch("train", photos / "labelled", "--index", idx).returncode == 0
+    saved = tmp_path / "saved"
+    for folder in (photos, idx):
+        shutil.copytree(folder, saved / folder.name, copy_function=shutil.copy2)
+    before, sorted_to = inventory(photos), tmp_path / "sorted"
+    args = ["classify", photos / "unsorted" / "0.jpg", photos / "unsorted" / "1.jpg", "--index", idx,
+            "--min-confidence", "0", "--move-to", sorted_to, "--apply"]
+
+    def reset() -> None:
+        for folder in (photos, idx, sorted_to):
+            shutil.rmtree(folder, ignore_errors=True)
+        for folder in (photos, idx):
+            shutil.copytree(saved / folder.name, folder, copy_function=shutil.copy2)
+
+    def check_safe() -> None:
+        assert_nothing_lost(before, inventory(photos), inventory(sorted_to))
+
+    for killed_command in ("classify", "undo"):
+        step = 0
+        while True:
+            step += 1
+            reset()
+            if killed_command == "classify":
+                status = killed_at(step, *args, env=dict(os.environ))
+            else:
+                assert killed_at(10**6, *args, env=dict(os.environ)) == 0
+                assert not list((photos / "unsorted").iterdir())  # both photos and the sidecar moved
+                status = killed_at(step, "undo", "--index", idx, env=dict(os.environ))
+            check_safe()
+            final = imgsearch("undo", "--index", idx)
+            check_safe()
+            assert inventory(photos) == before, (killed_command, step, final.stderr)
+            if status != -9:
+                assert status == 0
+                break
+        assert step > 6  # the sweep really went through the steps
