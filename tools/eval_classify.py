@@ -1,12 +1,17 @@
 """Classification accuracy of every head on the dev data, with and without the unlabelled photos.
 
     python tools/eval_classify.py --full CALTECH_IDX --few-shot CIFAR_IDX [--draws 3] [--pool 5000]
+    python tools/eval_classify.py --from-clusters CALTECH_IDX CIFAR_IDX [--draws 3]
 
 ``--full``: an index of a folder of class sub-folders (caltech101-dev); its photos are split by
 file, half for training and half for testing (stratified, ``--draws`` splits), every labelled
 training photo used. ``--few-shot``: an index of another such folder (cifar10-test); ``--pool``
 photos drawn at random stand for a user's collection, 1, 5, 10 and 20 of each class are
 labelled, the rest are the unlabelled photos of the index, and accuracy is measured on them.
+``--from-clusters``: k-means with k = the number of classes (``--draws`` seeds), then a classifier
+trained on the confident half of each cluster (search/classify/train.py) relabels every photo;
+both are scored against the folders by clustering accuracy (best one-to-one matching of
+clusters to classes): does the classifier clean the clusters?
 Prints markdown tables (mean and spread over the draws, training time) for docs/BENCHMARKS.md.
 """
 
@@ -87,10 +92,53 @@ def few_shot(index: str, draws: int, pool: int) -> None:
         table(f"Few labels: {index}, {shots} labelled a class among {pool:,} photos, {draws} draws", rows)
 
 
+def cluster_accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
+    """Share of photos in the class their cluster is matched to (one-to-one, best matching)."""
+    from scipy.optimize import linear_sum_assignment
+
+    classes, clusters = np.unique(truth), np.unique(labels)
+    table = np.array([[np.sum((truth == t) & (labels == c)) for c in clusters] for t in classes])
+    rows, cols = linear_sum_assignment(-table)
+    return float(table[rows, cols].sum() / len(truth))
+
+
+def from_clusters(index: str, draws: int) -> None:
+    from imgsearch_cnn.search.classify.train import confident_members
+    from imgsearch_cnn.search.clusters.methods import ClusterOptions, cluster
+
+    vectors, labels = labelled_vectors(index)
+    k = len(np.unique(labels))
+    rows: dict[str, list] = {}
+    for draw in range(draws):
+        started = time.perf_counter()
+        assigned = cluster(vectors, ClusterOptions(k=k, seed=draw)).labels
+        seconds = time.perf_counter() - started
+        rows.setdefault("k-means clusters | -", []).append((cluster_accuracy(labels, assigned), seconds))
+        chosen = confident_members(vectors, assigned)
+        train = np.array(sorted(chosen))
+        pseudo = np.array([str(chosen[i]) for i in train])
+        rest = np.setdiff1d(np.arange(len(labels)), train)
+        for head, semi in SETTINGS:
+            started = time.perf_counter()
+            fitted = fit(vectors[train], pseudo.tolist(), vectors[rest] if semi else None,
+                         HeadOptions(head=head, semi_supervised=semi))
+            seconds = time.perf_counter() - started
+            names = np.array(fitted.head.classes)
+            relabelled = np.empty(len(labels), dtype=object)
+            relabelled[train] = pseudo
+            probabilities = fitted.unlabelled if fitted.unlabelled is not None else fitted.head.probabilities(vectors[rest])
+            relabelled[rest] = names[probabilities.argmax(axis=1)]
+            rows.setdefault(f"{head} on the confident half | {'yes' if semi else 'no'}", []).append(
+                (cluster_accuracy(labels, relabelled.astype(str)), seconds))
+    table(f"From clusters: {index}, {len(labels):,} photos, k = {k}, {draws} seeds (clustering accuracy)", rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", help="index of caltech101-dev (or another folder of class folders)")
     parser.add_argument("--few-shot", help="index of cifar10-test (or another folder of class folders)")
+    parser.add_argument("--from-clusters", nargs="+", default=[], metavar="IDX",
+                        help="indexes of folders of class folders: clusters vs a classifier trained on them")
     parser.add_argument("--draws", type=int, default=3)
     parser.add_argument("--pool", type=int, default=5000)
     args = parser.parse_args()
@@ -99,6 +147,8 @@ def main() -> None:
         full(args.full, args.draws)
     if args.few_shot:
         few_shot(args.few_shot, args.draws, args.pool)
+    for index in args.from_clusters:
+        from_clusters(index, args.draws)
 
 
 if __name__ == "__main__":

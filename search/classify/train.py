@@ -1,6 +1,7 @@
-"""The `imgsearch train` job: photos sorted into one sub-folder per class -> a classifier saved in
-the index. The caller indexes the folder first (so every labelled photo has its stored vector);
-the index's other photos are the unlabelled ones the semi-supervised head learns from.
+"""The `imgsearch train` job: photos sorted into one sub-folder per class (or the confident
+members of the last `imgsearch clusters` run) -> a classifier saved in the index. The caller
+indexes the folder first (so every labelled photo has its stored vector); the index's other
+photos are the unlabelled ones the semi-supervised head learns from.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ import numpy as np
 from imgsearch_cnn.indexer.store import Store
 from imgsearch_cnn.search.classify import model as models
 from imgsearch_cnn.search.classify.heads import HeadOptions, fit
+
+
+# The share of each cluster, nearest its centre, that trains a classifier from clusters (the
+# rest are unlabelled); measured in docs/BENCHMARKS.md ("from clusters").
+CONFIDENT_SHARE = 0.5
 
 
 class TrainError(ValueError):
@@ -67,10 +73,56 @@ def labelled_photos(store: Store, folder: str) -> dict[str, str]:
 
 def train(store: Store, folder: str, options: TrainOptions | None = None) -> TrainOutcome:
     """Train and save a classifier on the labelled photos under ``folder`` (see module doc)."""
+    return train_on(store, labelled_photos(store, folder), options, source=folder)
+
+
+def from_clusters(store: Store, names: dict[int, str] | None = None, share: float = CONFIDENT_SHARE) -> dict[str, str]:
+    """path -> class pseudo-labels from the clusters saved by the last `imgsearch clusters` run:
+    in each cluster the ``share`` of its members nearest its centre compared with the next
+    cluster's centre (the confident ones); a cluster is called by its name in ``names``, else
+    "cluster N". DBSCAN's noise is left out."""
+    saved = store.get_extra("clusters")
+    if not saved or not saved.get("labels"):
+        raise TrainError("no clusters saved in this index: run `imgsearch clusters` first")
+    paths, vectors = store.all_vectors()
+    assigned = np.array([saved["labels"].get(p, -1) for p in paths])
+    clusters = sorted(int(c) for c in set(assigned.tolist()) if c >= 0)
+    unknown = sorted(set(names or {}) - set(clusters))
+    if unknown:
+        raise TrainError(f"--names names cluster(s) {', '.join(map(str, unknown))}, which the last clusters run "
+                         f"does not have (it has {clusters[0]}..{clusters[-1]})")
+    if len(clusters) < 2:
+        raise TrainError("the saved clusters run has fewer than two clusters")
+    labels: dict[str, str] = {}
+    for row, cluster in confident_members(vectors, assigned, share).items():
+        labels[paths[row]] = (names or {}).get(cluster, f"cluster {cluster}")
+    return labels
+
+
+def confident_members(vectors: np.ndarray, assigned: np.ndarray, share: float = CONFIDENT_SHARE) -> dict[int, int]:
+    """row -> cluster for the ``share`` of each cluster's members (at least one) whose cosine to
+    their own cluster's centre most exceeds their cosine to the next nearest centre (-1: no cluster)."""
+    clusters = sorted(int(c) for c in set(assigned.tolist()) if c >= 0)
+    centres = np.stack([vectors[assigned == c].mean(axis=0) for c in clusters])
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    similarity = vectors @ centres.T
+    chosen: dict[int, int] = {}
+    for column, cluster in enumerate(clusters):
+        members = np.flatnonzero(assigned == cluster)
+        others = np.delete(similarity[members], column, axis=1)
+        margin = similarity[members, column] - others.max(axis=1)
+        for row in members[np.argsort(-margin, kind="stable")[: max(1, int(round(len(members) * share)))]]:
+            chosen[int(row)] = cluster
+    return chosen
+
+
+def train_on(store: Store, labels: dict[str, str], options: TrainOptions | None = None,
+             source: str = "the labels given") -> TrainOutcome:
+    """Train and save a classifier on ``labels`` (path -> class) of indexed photos; the index's
+    other photos are the unlabelled ones."""
     options = options or TrainOptions()
     models.check_name(options.name)
     started = time.perf_counter()
-    labels = labelled_photos(store, folder)
     vectors: dict[str, np.ndarray] = {}
     hashes: dict[str, str] = {}
     paths, every = store.all_vectors()
@@ -82,7 +134,7 @@ def train(store: Store, folder: str, options: TrainOptions | None = None) -> Tra
     labels = {path: label for path, label in labels.items() if path in vectors}  # photos that could not be read have no vector
     per_class = {name: sum(1 for label in labels.values() if label == name) for name in sorted(set(labels.values()))}
     if len(per_class) < 2:
-        raise TrainError(f"{folder} needs at least two sub-folders of photos, one per class "
+        raise TrainError(f"{source} needs at least two classes of indexed photos "
                          f"(found {len(per_class)}: {', '.join(per_class) or 'none'})")
     others = [i for i, path in enumerate(paths) if path not in labels]
     rng = np.random.default_rng(options.head.seed)

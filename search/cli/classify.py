@@ -14,38 +14,62 @@ NAME_HELP = "Name of the classifier in the index."
 
 
 @click.command()
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False))
 @index_option
 @click.option("--name", default="default", show_default=True, help=NAME_HELP)
 @click.option("--head", type=click.Choice(["logistic", "prototype"]), default="logistic", show_default=True,
               help="logistic: logistic regression; prototype: nearest class mean.")
 @click.option("--labelled-only", is_flag=True, help="Do not let the index's other photos help (no semi-supervised step).")
+@click.option("--from-clusters", is_flag=True,
+              help="Learn from the last `imgsearch clusters` run instead of FOLDER (its most central members).")
+@click.option("--names", metavar="N=NAME,...", help='With --from-clusters: names for clusters, e.g. "0=beach,3=cats".')
 @click.option("--device", type=DEVICES, default="auto", show_default=True)
-def train(folder, index, name, head, labelled_only, device) -> None:
+def train(folder, index, name, head, labelled_only, from_clusters, names, device) -> None:
     """Train a classifier from FOLDER: one sub-folder per class, named after it. Photos not yet in the
-    index are indexed first; the index's other photos help (semi-supervised) where that measures better."""
+    index are indexed first; the index's other photos help (semi-supervised) where that measures better.
+    With --from-clusters, the classes are the clusters of the last `imgsearch clusters` run."""
+    if bool(folder) == from_clusters:
+        fail("give a FOLDER of class sub-folders, or --from-clusters (not both)")
+    if names and not from_clusters:
+        fail("--names goes with --from-clusters")
+    cluster_names = _cluster_names(names)
     from imgsearch_cnn.indexer.store import StoreError
     from imgsearch_cnn.indexer.update import IndexOptions, open_for_model, update_index
+    from imgsearch_cnn.search.classify import train as training
     from imgsearch_cnn.search.classify.heads import HeadOptions
-    from imgsearch_cnn.search.classify.model import ModelError, check_name
-    from imgsearch_cnn.search.classify.train import TrainError, TrainOptions, check_folder, train as run
+    from imgsearch_cnn.search.classify.model import check_name
     from imgsearch_cnn.search.render import classify as render, terminal
 
+    options = training.TrainOptions(name, HeadOptions(head=head, semi_supervised=not labelled_only))
+    failed = 0
     try:
         check_name(name)
-        check_folder(folder)
-        store, spec = open_for_model(index_path(index), None, None, writable=True, create=True)
+        if folder:
+            training.check_folder(folder)
+        store, spec = open_for_model(index_path(index), None, None, writable=True, create=bool(folder))
+        with store:
+            if from_clusters:
+                outcome = training.train_on(store, training.from_clusters(store, cluster_names), options,
+                                            source="the saved clusters")
+            else:
+                with terminal.progress() as progress:
+                    failed = update_index(store, [folder], spec, IndexOptions(device, None, None), progress).failed
+                outcome = training.train(store, folder, options)
     except (StoreError, ValueError, RuntimeError) as exc:
         store_failed(exc)
-    with store:
-        try:
-            with terminal.progress() as progress:
-                summary = update_index(store, [folder], spec, IndexOptions(device, None, None), progress)
-            outcome = run(store, folder, TrainOptions(name, HeadOptions(head=head, semi_supervised=not labelled_only)))
-        except (StoreError, TrainError, ModelError, RuntimeError) as exc:
-            store_failed(exc)
     render.print_trained(outcome)
-    sys.exit(SOME_FAILED if summary.failed else 0)
+    sys.exit(SOME_FAILED if failed else 0)
+
+
+def _cluster_names(text: str | None) -> dict[int, str]:
+    """ "0=beach,3=cats" -> {0: "beach", 3: "cats"}; exits 2 on anything else."""
+    names: dict[int, str] = {}
+    for part in filter(None, (text or "").split(",")):
+        number, _, label = part.partition("=")
+        if not number.strip().isdigit() or not label.strip():
+            fail(f"--names: {part!r} is not N=NAME (e.g. \"0=beach,3=cats\")")
+        names[int(number)] = label.strip()
+    return names
 
 
 @click.command()

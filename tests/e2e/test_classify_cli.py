@@ -77,3 +77,14 @@ def test_sorting_into_folders_is_a_dry_run_until_applied_and_undo_reverts_it(tmp
 def test_apply_without_a_destination_is_refused(index):
     result = imgsearch("classify", "--all", "--index", index / "idx", "--apply")
     assert result.returncode == 2 and "--apply needs --move-to" in result.stderr
+
+
+def test_training_from_the_saved_clusters_with_names(index):
+    assert imgsearch("clusters", "--index", index / "idx", "--k", "3").returncode == 0
+    result = imgsearch("train", "--from-clusters", "--names", "0=first", "--index", index / "idx", "--name", "auto")
+    assert result.returncode == 0, result.stderr
+    assert "first" in result.stdout and "cluster 1" in result.stdout
+    for args in (["train", index / "photos", "--from-clusters"], ["train", "--names", "0=a"],
+                 ["train", "--from-clusters", "--names", "zero=a"]):
+        refused = imgsearch(*args, "--index", index / "idx")
+        assert refused.returncode == 2 and refused.stderr.startswith("error: "), (args, refused.stderr)

@@ -40,7 +40,7 @@ def test_the_unsorted_photos_are_labelled_when_they_helped(sorted_and_unsorted):
 
 def test_a_folder_with_one_class_is_refused_before_anything_is_saved(sorted_and_unsorted):
     labelled, _, index = sorted_and_unsorted
-    with Store.open(index, writable=True) as store, pytest.raises(TrainError, match="at least two sub-folders"):
+    with Store.open(index, writable=True) as store, pytest.raises(TrainError, match="at least two classes"):
         train(store, str(labelled / "red_discs"))
     assert models.names(index) == []
 
