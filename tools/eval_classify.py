@@ -2,6 +2,7 @@
 
     python tools/eval_classify.py --full CALTECH_IDX --few-shot CIFAR_IDX [--draws 3] [--pool 5000]
     python tools/eval_classify.py --from-clusters CALTECH_IDX CIFAR_IDX [--draws 3]
+    python tools/eval_classify.py --finetune CALTECH_IDX [--epochs 3]
 
 ``--full``: an index of a folder of class sub-folders (caltech101-dev); its photos are split by
 file, half for training and half for testing (stratified, ``--draws`` splits), every labelled
@@ -12,6 +13,9 @@ labelled, the rest are the unlabelled photos of the index, and accuracy is measu
 trained on the confident half of each cluster (search/classify/train.py) relabels every photo;
 both are scored against the folders by clustering accuracy (best one-to-one matching of
 clusters to classes): does the classifier clean the clusters?
+``--finetune``: the full-label split (one draw), the network's last stage trained on the
+training half with augmentation (search/classify/finetune.py), the head fitted on its vectors;
+accuracy on the other half and the seconds an epoch takes.
 Prints markdown tables (mean and spread over the draws, training time) for docs/BENCHMARKS.md.
 """
 
@@ -61,15 +65,21 @@ def table(title: str, rows: dict[str, list[tuple[float, float]]]) -> None:
               f"{np.mean([r[1] for r in results]):.1f} |")
 
 
+def half_split(labels: np.ndarray, draw: int) -> np.ndarray:
+    """A mask of half of each class's photos (the training half)."""
+    rng = np.random.default_rng(draw)
+    train = np.zeros(len(labels), bool)
+    for name in np.unique(labels):
+        members = np.flatnonzero(labels == name)
+        train[rng.choice(members, max(1, len(members) // 2), replace=False)] = True
+    return train
+
+
 def full(index: str, draws: int) -> None:
     vectors, labels = labelled_vectors(index)
     rows: dict[str, list] = {}
     for draw in range(draws):
-        rng = np.random.default_rng(draw)
-        train = np.zeros(len(labels), bool)
-        for name in np.unique(labels):
-            members = np.flatnonzero(labels == name)
-            train[rng.choice(members, max(1, len(members) // 2), replace=False)] = True
+        train = half_split(labels, draw)
         for head, semi in SETTINGS:
             rows.setdefault(f"{head} | {'yes' if semi else 'no'}", []).append(
                 accuracy(vectors, labels, np.flatnonzero(train), np.flatnonzero(~train), head, semi))
@@ -133,12 +143,38 @@ def from_clusters(index: str, draws: int) -> None:
     table(f"From clusters: {index}, {len(labels):,} photos, k = {k}, {draws} seeds (clustering accuracy)", rows)
 
 
+def finetuned(index: str, epochs: int) -> None:
+    from imgsearch_cnn.indexer.update import open_for_model
+    from imgsearch_cnn.search.classify.finetune import FinetunedEmbedder, FinetuneOptions, embed_paths, finetune
+
+    store, spec = open_for_model(index, None, None, writable=False)
+    with store:
+        paths, _ = store.all_vectors()
+    labels = np.array([Path(p).parent.name for p in paths])
+    train = half_split(labels, 0)
+    learn, test = [p for p, t in zip(paths, train) if t], [p for p, t in zip(paths, train) if not t]
+    tuned = finetune(spec, learn, labels[train].tolist(), FinetuneOptions(epochs=epochs))
+    embedder = FinetunedEmbedder(spec, tuned.state, tuned.device)
+    started = time.perf_counter()
+    train_vectors, test_vectors = embed_paths(embedder, spec, learn), embed_paths(embedder, spec, test)
+    embed_seconds = time.perf_counter() - started
+    fitted = fit(train_vectors, labels[train].tolist(), None, HeadOptions(semi_supervised=False))
+    predicted = np.array(fitted.head.classes)[fitted.head.probabilities(test_vectors).argmax(axis=1)]
+    accuracy = float((predicted == labels[~train]).mean())
+    print(f"\nFine-tuned ({index}, half of each class labelled, split 0, {tuned.device}): accuracy {accuracy:.3f} "
+          f"after {epochs} epochs of {len(learn):,} photos, {np.mean(tuned.epoch_seconds):.0f} s an epoch "
+          f"({len(learn) / np.mean(tuned.epoch_seconds):.1f} photos/s); embedding {len(paths):,} photos with "
+          f"the fine-tuned network {embed_seconds:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", help="index of caltech101-dev (or another folder of class folders)")
     parser.add_argument("--few-shot", help="index of cifar10-test (or another folder of class folders)")
     parser.add_argument("--from-clusters", nargs="+", default=[], metavar="IDX",
                         help="indexes of folders of class folders: clusters vs a classifier trained on them")
+    parser.add_argument("--finetune", metavar="IDX", help="index of caltech101-dev: fine-tuning on the half split")
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--draws", type=int, default=3)
     parser.add_argument("--pool", type=int, default=5000)
     args = parser.parse_args()
@@ -149,6 +185,8 @@ def main() -> None:
         few_shot(args.few_shot, args.draws, args.pool)
     for index in args.from_clusters:
         from_clusters(index, args.draws)
+    if args.finetune:
+        finetuned(args.finetune, args.epochs)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,9 @@ class Classifier:
     validation_photos: int
     semi_supervised: bool
     created: str  # ISO time
-    assigned: dict[str, list[float]] = field(default_factory=dict)  # content hash -> probabilities
+    assigned: dict[str, list[float]] = field(default_factory=dict)  # content hash -> [class, probability]
+    finetuned: bool = False  # its network's last stage(s) were trained too (NAME.pt beside it)
+    epoch_seconds: list[float] = field(default_factory=list)  # of the fine-tuning
 
     @property
     def classes(self) -> list[str]:
@@ -57,7 +59,8 @@ def save(index: Path, model: Classifier) -> Path:
     about = {"name": model.name, "kind": model.head.kind, "classes": model.head.classes, "power": model.head.power,
              "training": model.training, "validation_accuracy": model.validation_accuracy,
              "validation_photos": model.validation_photos, "semi_supervised": model.semi_supervised,
-             "created": model.created, "assigned": model.assigned}
+             "created": model.created, "assigned": model.assigned, "finetuned": model.finetuned,
+             "epoch_seconds": model.epoch_seconds}
     arrays = {"mean": model.head.mean, "weights": model.head.weights, "bias": model.head.bias}
     if model.head.projection is not None:
         arrays["projection"] = model.head.projection
@@ -82,7 +85,13 @@ def load(index: Path, name: str) -> Classifier:
         head = Head(about["kind"], about["classes"], about["power"], data["mean"], projection, data["weights"],
                     data["bias"])
     return Classifier(about["name"], head, about["training"], about["validation_accuracy"],
-                      about["validation_photos"], about["semi_supervised"], about["created"], about["assigned"])
+                      about["validation_photos"], about["semi_supervised"], about["created"], about["assigned"],
+                      about.get("finetuned", False), about.get("epoch_seconds", []))
+
+
+def network_file(index: Path, name: str) -> Path:
+    """Where a fine-tuned classifier keeps its network's trained tensors."""
+    return folder(index) / f"{check_name(name)}.pt"
 
 
 def names(index: Path) -> list[str]:
@@ -96,3 +105,4 @@ def delete(index: Path, name: str) -> None:
     if not path.is_file():
         raise ModelError(f"no classifier named {name!r} in {index}")
     path.unlink()
+    network_file(index, name).unlink(missing_ok=True)

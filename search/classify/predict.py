@@ -2,7 +2,9 @@
 
 Indexed, unchanged photos use their stored vectors (no network load); photos the classifier was
 trained on answer with their own label; photos the semi-supervised step labelled answer with
-that label; other files are embedded with the index's network first.
+that label; other files are embedded with the index's network first. A fine-tuned classifier
+has its own network: every photo but its training photos is embedded by ``make_embedder``
+(the caller passes the fine-tuned one: search/classify/finetune.py).
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ def classify(store: Store, model: Classifier, files: list[str] | None, make_embe
         elif record is not None and record.unchanged() and record.hash in model.assigned:
             best, probability = model.assigned[record.hash]
             predictions[path] = (model.classes[int(best)], float(probability), "index")
+        elif model.finetuned:
+            to_embed.append(path)
         elif record is not None and record.unchanged() and (vector := store.vector(record.hash)) is not None:
             from_vectors.append(path)
             vectors.append(vector)

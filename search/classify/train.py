@@ -16,6 +16,7 @@ import numpy as np
 
 from imgsearch_cnn.indexer.store import Store
 from imgsearch_cnn.search.classify import model as models
+from imgsearch_cnn.search.classify.finetune import FinetuneOptions
 from imgsearch_cnn.search.classify.heads import HeadOptions, fit
 
 
@@ -34,6 +35,7 @@ class TrainOptions:
     head: HeadOptions = field(default_factory=HeadOptions)
     validation_share: float = 0.2  # of each class's labelled photos, held out to measure accuracy
     min_validation: int = 5  # a class needs this many photos before any are held out
+    finetune: FinetuneOptions | None = None  # also train the network's last stage(s) (needs the model)
 
 
 @dataclass
@@ -117,9 +119,9 @@ def confident_members(vectors: np.ndarray, assigned: np.ndarray, share: float = 
 
 
 def train_on(store: Store, labels: dict[str, str], options: TrainOptions | None = None,
-             source: str = "the labels given") -> TrainOutcome:
+             source: str = "the labels given", spec=None, progress=None) -> TrainOutcome:
     """Train and save a classifier on ``labels`` (path -> class) of indexed photos; the index's
-    other photos are the unlabelled ones."""
+    other photos are the unlabelled ones. ``spec`` (the index's model) is needed to fine-tune."""
     options = options or TrainOptions()
     models.check_name(options.name)
     started = time.perf_counter()
@@ -141,6 +143,8 @@ def train_on(store: Store, labels: dict[str, str], options: TrainOptions | None 
     if len(others) > options.head.max_unlabelled:
         others = sorted(rng.choice(others, options.head.max_unlabelled, replace=False).tolist())
     held = _hold_out(labels, options, rng)
+    if options.finetune is not None:
+        return _train_finetuned(store, labels, held, per_class, options, spec, progress, started)
     # The unlabelled photos help with few labels and can hurt with many (docs/BENCHMARKS.md):
     # both heads are tried on the held-out photos and the better one is kept.
     choices = [options.head.semi_supervised] if not others else sorted({False, options.head.semi_supervised})
@@ -161,6 +165,34 @@ def train_on(store: Store, labels: dict[str, str], options: TrainOptions | None 
                                    assigned)
     saved = models.save(store.path, classifier)
     return TrainOutcome(classifier, saved, per_class, len(others), time.perf_counter() - started)
+
+
+def _train_finetuned(store, labels, held, per_class, options, spec, progress, started) -> TrainOutcome:
+    """Fine-tune the network on the labelled photos but the held-out ones, then fit the head on
+    the new network's vectors (labelled photos only: the index's vectors come from the old one)."""
+    from imgsearch_cnn.search.classify import finetune
+
+    if spec is None:
+        raise TrainError("fine-tuning needs the index's model")
+    learn = [p for p in sorted(labels) if p not in held]
+    tuned = finetune.finetune(spec, learn, [labels[p] for p in learn], options.finetune, progress)
+    embedder = finetune.FinetunedEmbedder(spec, tuned.state, tuned.device)
+    ordered = sorted(labels)
+    vectors = dict(zip(ordered, finetune.embed_paths(embedder, spec, ordered)))
+    head = replace(options.head, semi_supervised=False)
+    accuracy = None
+    if held:
+        kept = sorted(held)
+        trial = fit(np.stack([vectors[p] for p in learn]), [labels[p] for p in learn], None, head)
+        predicted = np.array(trial.head.classes)[trial.head.probabilities(np.stack([vectors[p] for p in kept])).argmax(axis=1)]
+        accuracy = float((predicted == np.array([labels[p] for p in kept])).mean())
+    fitted = fit(np.stack([vectors[p] for p in ordered]), [labels[p] for p in ordered], None, head)
+    classifier = models.Classifier(options.name, fitted.head, {p: labels[p] for p in ordered}, accuracy, len(held),
+                                   False, datetime.now(timezone.utc).isoformat(timespec="seconds"), {}, True,
+                                   [round(s, 1) for s in tuned.epoch_seconds])
+    finetune.save_state(models.network_file(store.path, options.name), tuned.state)
+    saved = models.save(store.path, classifier)
+    return TrainOutcome(classifier, saved, per_class, 0, time.perf_counter() - started)
 
 
 def _hold_out(labels: dict[str, str], options: TrainOptions, rng: np.random.Generator) -> set[str]:

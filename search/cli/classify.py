@@ -23,8 +23,11 @@ NAME_HELP = "Name of the classifier in the index."
 @click.option("--from-clusters", is_flag=True,
               help="Learn from the last `imgsearch clusters` run instead of FOLDER (its most central members).")
 @click.option("--names", metavar="N=NAME,...", help='With --from-clusters: names for clusters, e.g. "0=beach,3=cats".')
+@click.option("--finetune", is_flag=True,
+              help="Also train the network's last stage on the photos, with augmentation (slow on a CPU: minutes an epoch).")
+@click.option("--epochs", type=click.IntRange(1), default=3, show_default=True, help="Epochs of --finetune.")
 @click.option("--device", type=DEVICES, default="auto", show_default=True)
-def train(folder, index, name, head, labelled_only, from_clusters, names, device) -> None:
+def train(folder, index, name, head, labelled_only, from_clusters, names, finetune, epochs, device) -> None:
     """Train a classifier from FOLDER: one sub-folder per class, named after it. Photos not yet in the
     index are indexed first; the index's other photos help (semi-supervised) where that measures better.
     With --from-clusters, the classes are the clusters of the last `imgsearch clusters` run."""
@@ -40,7 +43,10 @@ def train(folder, index, name, head, labelled_only, from_clusters, names, device
     from imgsearch_cnn.search.classify.model import check_name
     from imgsearch_cnn.search.render import classify as render, terminal
 
-    options = training.TrainOptions(name, HeadOptions(head=head, semi_supervised=not labelled_only))
+    from imgsearch_cnn.search.classify.finetune import FinetuneOptions
+
+    options = training.TrainOptions(name, HeadOptions(head=head, semi_supervised=not labelled_only),
+                                    finetune=FinetuneOptions(epochs=epochs, device=device) if finetune else None)
     failed = 0
     try:
         check_name(name)
@@ -49,12 +55,14 @@ def train(folder, index, name, head, labelled_only, from_clusters, names, device
         store, spec = open_for_model(index_path(index), None, None, writable=True, create=bool(folder))
         with store:
             if from_clusters:
-                outcome = training.train_on(store, training.from_clusters(store, cluster_names), options,
-                                            source="the saved clusters")
+                with terminal.progress() as progress:
+                    outcome = training.train_on(store, training.from_clusters(store, cluster_names), options,
+                                                "the saved clusters", spec, progress)
             else:
                 with terminal.progress() as progress:
                     failed = update_index(store, [folder], spec, IndexOptions(device, None, None), progress).failed
-                outcome = training.train(store, folder, options)
+                    outcome = training.train_on(store, training.labelled_photos(store, folder), options, folder,
+                                                spec, progress)
     except (StoreError, ValueError, RuntimeError) as exc:
         store_failed(exc)
     render.print_trained(outcome)
@@ -106,10 +114,16 @@ def classify(files, index, every, name, min_confidence, device, as_json, csv_fil
         store, spec = open_for_model(index_path(index), None, None, writable=apply)
         with store:
             model = models.load(store.path, name)
+            make_embedder = lambda: Embedder(spec, device)  # noqa: E731
+            if model.finetuned:
+                from imgsearch_cnn.search.classify import finetune
+
+                state = finetune.load_state(models.network_file(store.path, name))
+                make_embedder = lambda: finetune.FinetunedEmbedder(spec, state, device)  # noqa: E731
             if move_to:
                 sort.check_move_to(store, move_to)  # before any work: a bad destination is one line
-            predictions = run(store, model, None if every else list(files), lambda: Embedder(spec, device),
-                              spec.preprocessing, min_confidence)
+            predictions = run(store, model, None if every else list(files), make_embedder, spec.preprocessing,
+                              min_confidence)
             if move_to:
                 operations = sort.plan(store, predictions, move_to)
                 journal = sort.apply(store, operations) if apply else None

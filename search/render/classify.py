@@ -22,6 +22,9 @@ def print_trained(outcome) -> None:
         table.add_row(name, str(count))
     console.print(table)
     how = "with the index's other photos (semi-supervised)" if model.semi_supervised else "on the labelled photos only"
+    if model.finetuned:
+        how = (f"on a fine-tuned network ({len(model.epoch_seconds)} epochs, "
+               f"{sum(model.epoch_seconds) / len(model.epoch_seconds):.0f} s each)")
     console.print(f"head: {model.head.kind}, trained {how}; {outcome.unlabelled:,} unlabelled photos took part")
     if model.validation_accuracy is None:
         console.print("validation: not measured (every class needs 5 photos or more to hold some out)")
@@ -103,7 +106,7 @@ def print_models(models) -> None:
         table.add_column(column)
     for model in models:
         accuracy = "" if model.validation_accuracy is None else f"{model.validation_accuracy:.3f}"
-        head = model.head.kind + (" + unlabelled" if model.semi_supervised else "")
+        head = model.head.kind + (" + unlabelled" if model.semi_supervised else "") + (" + fine-tuned" if model.finetuned else "")
         shown = ", ".join(model.classes[:4]) + (f", ... ({len(model.classes)})" if len(model.classes) > 4 else "")
         table.add_row(model.name, shown, head, str(len(model.training)), accuracy, model.created)
     console.print(table)

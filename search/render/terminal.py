@@ -15,8 +15,9 @@ from rich.text import Text
 console = Console()
 err_console = Console(stderr=True)
 
-_STAGES = {"scan": "Scanning", "hash": "Hashing", "embed": "Embedding", "check": "Checking candidate pairs"}
-_UNITS = {"check": "pairs"}
+_STAGES = {"scan": "Scanning", "hash": "Hashing", "embed": "Embedding", "check": "Checking candidate pairs",
+           "finetune": "Fine-tuning"}
+_UNITS = {"check": "pairs", "finetune": "photos"}
 
 
 class _RateColumn(ProgressColumn):
