@@ -3,6 +3,7 @@
     python tools/eval_classify.py --full CALTECH_IDX --few-shot CIFAR_IDX [--draws 3] [--pool 5000]
     python tools/eval_classify.py --from-clusters CALTECH_IDX CIFAR_IDX [--draws 3]
     python tools/eval_classify.py --finetune CALTECH_IDX [--epochs 3]
+    python tools/eval_classify.py --views CIFAR_IDX [--draws 3] [--pool 5000]
 
 ``--full``: an index of a folder of class sub-folders (caltech101-dev); its photos are split by
 file, half for training and half for testing (stratified, ``--draws`` splits), every labelled
@@ -16,6 +17,9 @@ clusters to classes): does the classifier clean the clusters?
 ``--finetune``: the full-label split (one draw), the network's last stage trained on the
 training half with augmentation (search/classify/finetune.py), the head fitted on its vectors;
 accuracy on the other half and the seconds an epoch takes.
+``--views``: 10 labelled photos a class as in ``--few-shot``, with and without feature-level
+augmentation: the vectors of each labelled photo's mirror image and of three 7/8 crops (one of
+them mirrored), embedded by the index's network, added as more labelled examples.
 Prints markdown tables (mean and spread over the draws, training time) for docs/BENCHMARKS.md.
 """
 
@@ -167,6 +171,52 @@ def finetuned(index: str, epochs: int) -> None:
           f"the fine-tuned network {embed_seconds:.0f} s")
 
 
+def _views(path: str):
+    from PIL import Image, ImageOps
+
+    image = Image.open(path).convert("RGB")
+    width, height = image.size
+    crops = [image.crop((left, top, left + width * 7 // 8, top + height * 7 // 8))
+             for left, top in ((0, 0), (width // 8, height // 8))]
+    return [ImageOps.mirror(image), *crops, ImageOps.mirror(crops[-1])]
+
+
+def augmented_views(index: str, draws: int, pool: int) -> None:
+    from imgsearch_cnn.indexer.decode import prepare
+    from imgsearch_cnn.indexer.embed import Embedder, Loaded
+    from imgsearch_cnn.indexer.update import open_for_model
+
+    store, spec = open_for_model(index, None, None, writable=False)
+    with store:
+        paths, vectors = store.all_vectors()
+    labels = np.array([Path(p).parent.name for p in paths])
+    embedder = Embedder(spec, "cpu")
+    rows: dict[str, list] = {}
+    for draw in range(draws):
+        rng = np.random.default_rng(draw)
+        chosen = rng.choice(len(labels), min(pool, len(labels)), replace=False)
+        train = np.concatenate([rng.choice(chosen[labels[chosen] == name], 10, replace=False)
+                                for name in np.unique(labels[chosen])])
+        test = np.setdiff1d(chosen, train)
+        items, view_labels = [], []
+        for row in train:
+            for view in _views(paths[row]):
+                items.append(Loaded(paths[row], prepare(view, spec.preprocessing)))
+                view_labels.append(labels[row])
+        _, view_vectors = embedder.embed_loaded(items)
+        sets = {"no": (vectors[train], labels[train].tolist()),
+                "yes": (np.vstack([vectors[train], view_vectors]), labels[train].tolist() + view_labels)}
+        for augmented, (x, y) in sets.items():
+            for semi in (False, True):
+                started = time.perf_counter()
+                fitted = fit(x, y, vectors[test] if semi else None, HeadOptions(semi_supervised=semi))
+                seconds = time.perf_counter() - started
+                scores = fitted.unlabelled if fitted.unlabelled is not None else fitted.head.probabilities(vectors[test])
+                hit = float((np.array(fitted.head.classes)[scores.argmax(axis=1)] == labels[test]).mean())
+                rows.setdefault(f"logistic, views {augmented} | {'yes' if semi else 'no'}", []).append((hit, seconds))
+    table(f"Feature-level augmentation: {index}, 10 labelled a class among {pool:,} photos, {draws} draws", rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--full", help="index of caltech101-dev (or another folder of class folders)")
@@ -175,6 +225,7 @@ def main() -> None:
                         help="indexes of folders of class folders: clusters vs a classifier trained on them")
     parser.add_argument("--finetune", metavar="IDX", help="index of caltech101-dev: fine-tuning on the half split")
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--views", metavar="IDX", help="index of cifar10-test: flipped/cropped views of the labelled photos")
     parser.add_argument("--draws", type=int, default=3)
     parser.add_argument("--pool", type=int, default=5000)
     args = parser.parse_args()
@@ -187,6 +238,8 @@ def main() -> None:
         from_clusters(index, args.draws)
     if args.finetune:
         finetuned(args.finetune, args.epochs)
+    if args.views:
+        augmented_views(args.views, args.draws, args.pool)
 
 
 if __name__ == "__main__":
