@@ -30,6 +30,7 @@ RUNS = [
     ("agglomerative", "cosine"), ("agglomerative", "euclidean"), ("agglomerative", "manhattan"),
     ("dbscan", "cosine"), ("dbscan", "euclidean"), ("dbscan", "manhattan"), ("dbscan", "minkowski:3"),
     ("hdbscan", "cosine"), ("hdbscan", "euclidean"), ("hdbscan", "manhattan"),
+    ("gmm", "cosine"), ("meanshift", "cosine"),
 ]
 
 

@@ -63,7 +63,7 @@ def run(store: Store, options: ClusterOptions, features: str = "cnn") -> Cluster
     if options.k is not None and options.k > len(paths):
         raise ValueError(f"--k {options.k} asks for more clusters than the {len(paths)} photos in the index")
     choice = None
-    if options.k is None and options.method in ("kmeans", "agglomerative"):
+    if options.k is None and options.method in methods.WITH_K:
         data = vectors if options.method == "kmeans" else methods.reduce(vectors, options.pca_dims, options.seed)
         choice = choose_k.choose_k(data, options.seed)
         options = ClusterOptions(**{**options.__dict__, "k": choice.best})

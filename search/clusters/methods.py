@@ -1,4 +1,5 @@
-"""Clusters of a collection: k-means (FAISS), DBSCAN, HDBSCAN, agglomerative; choosing k.
+"""Clusters of a collection: k-means (FAISS), DBSCAN, HDBSCAN, agglomerative, a Gaussian mixture
+(soft: each photo's probability of its cluster), mean-shift; choosing k.
 
 No N x N matrix: density and hierarchical methods are fitted on a sample (``fit_limit`` rows)
 and every other photo joins the cluster of its nearest sampled neighbour (DBSCAN/HDBSCAN: only
@@ -14,7 +15,13 @@ import numpy as np
 
 from imgsearch_cnn.indexer.vector_index import reduce, sample_rows
 
-METHODS = ("kmeans", "dbscan", "hdbscan", "agglomerative")
+METHODS = ("kmeans", "dbscan", "hdbscan", "agglomerative", "gmm", "meanshift")
+WITH_K = ("kmeans", "agglomerative", "gmm")  # methods told how many clusters (or choosing k for them)
+MEANSHIFT_LIMIT = 5_000  # mean-shift compares every pair of the photos it is fitted on
+# Mean-shift collapses to one mode in 64 PCA dimensions; 16 dimensions and a bandwidth at the
+# 0.5 % quantile of pairwise distances did best on the dev data (and still lose to k-means:
+# docs/BENCHMARKS.md). It is kept for tools/eval_clustering.py, not offered by the command line.
+MEANSHIFT_DIMS, MEANSHIFT_QUANTILE = 16, 0.005
 NOISE = -1
 
 
@@ -38,6 +45,7 @@ class ClusterResult:
     k: int
     seconds: float
     notes: list[str] = field(default_factory=list)
+    confidence: np.ndarray | None = None  # soft methods (gmm): each row's probability of its cluster
 
     @property
     def noise(self) -> int:
@@ -73,6 +81,20 @@ def cluster(vectors: np.ndarray, options: ClusterOptions) -> ClusterResult:
                              "(or --method agglomerative/dbscan for manhattan and minkowski)")
         k = options.k or choose_k(vectors, options.seed).best
         labels = kmeans(vectors, k, options.seed)
+    elif options.method in ("gmm", "meanshift"):
+        dims = MEANSHIFT_DIMS if options.method == "meanshift" else options.pca_dims
+        reduced = reduce(vectors, dims, options.seed)
+        limit = min(options.fit_limit, MEANSHIFT_LIMIT) if options.method == "meanshift" else options.fit_limit
+        sample = sample_rows(len(vectors), limit, options.seed)
+        if len(sample) < len(vectors):
+            notes.append(f"fitted on a sample of {len(sample):,} of {len(vectors):,} photos; the others are assigned by the fitted model")
+        if options.method == "gmm":
+            k = options.k or choose_k(reduced, options.seed).best
+            labels, confidence = gaussian_mixture(reduced, sample, k, options.seed)
+            return ClusterResult(labels, options.method, options.metric, int(k), time.perf_counter() - started,
+                                 notes, confidence)
+        labels = mean_shift(reduced, sample, options.seed, notes)
+        k = len(set(labels.tolist()))
     else:
         reduced = reduce(vectors, options.pca_dims, options.seed)
         # scipy's Minkowski distance (p != 1, 2) is ~20x slower than the others: fit on fewer
@@ -113,6 +135,30 @@ def kmeans(vectors: np.ndarray, k: int, seed: int = 0, restarts: int = 5, dims: 
             best = model
     _, assignment = best.index.search(data, 1)
     return assignment[:, 0].astype(int)
+
+
+def gaussian_mixture(data: np.ndarray, sample: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and each row's probability of its cluster under a Gaussian mixture (diagonal
+    covariances, started from k-means) fitted on ``sample``."""
+    from sklearn.mixture import GaussianMixture
+
+    model = GaussianMixture(min(k, len(sample)), covariance_type="diag", random_state=seed, reg_covar=1e-4)
+    model.fit(data[sample])
+    probabilities = model.predict_proba(data)
+    return probabilities.argmax(axis=1), probabilities.max(axis=1)
+
+
+def mean_shift(data: np.ndarray, sample: np.ndarray, seed: int, notes: list[str]) -> np.ndarray:
+    """Mean-shift on ``sample`` (bandwidth estimated from it); every row joins the nearest mode."""
+    from sklearn.cluster import MeanShift, estimate_bandwidth
+
+    fitted = data[sample]
+    bandwidth = estimate_bandwidth(fitted, quantile=MEANSHIFT_QUANTILE, n_samples=min(len(fitted), 2_000),
+                                   random_state=seed)
+    model = MeanShift(bandwidth=bandwidth if bandwidth > 0 else None, bin_seeding=True, n_jobs=-1).fit(fitted)
+    notes.append(f"bandwidth={bandwidth:.4f} (estimated); k follows from it: --k is not used")
+    _, rows = nearest(data, model.cluster_centers_, "euclidean", {})
+    return rows[:, 0].astype(int)
 
 
 def _sk_metric(metric: str) -> str:

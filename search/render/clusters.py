@@ -21,15 +21,20 @@ def to_json(outcome, k_plot: Path | None = None) -> dict:
         "notes": outcome.result.notes, "k_plot": str(k_plot) if k_plot else None,
         "clusters": [{"id": cid, "size": len(paths), "representative": outcome.representatives.get(cid),
                       "paths": paths} for cid, paths in sorted(members.items())],
+        # soft methods: each photo's probability of its cluster ("how sure is this")
+        "confidence": None if outcome.result.confidence is None else
+        {p: round(float(c), 4) for p, c in zip(outcome.paths, outcome.result.confidence)},
     }
 
 
 def write_csv(outcome, out: Path) -> Path:
     with open(out, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["path", "cluster", "representative"])
-        for path, label in zip(outcome.paths, outcome.result.labels.tolist()):
-            writer.writerow([path, label, int(outcome.representatives.get(label) == path)])
+        soft = outcome.result.confidence
+        writer.writerow(["path", "cluster", "representative"] + (["confidence"] if soft is not None else []))
+        for row, (path, label) in enumerate(zip(outcome.paths, outcome.result.labels.tolist())):
+            writer.writerow([path, label, int(outcome.representatives.get(label) == path)]
+                            + ([round(float(soft[row]), 4)] if soft is not None else []))
     return out
 
 

@@ -75,3 +75,12 @@ def test_clustering_works_while_an_index_run_holds_the_index(index):
         result = imgsearch("clusters", "--index", index, "--k", "3", "--json")
     assert result.returncode == 0 and json.loads(result.stdout)["k"] == 3
     assert "warning: clusters not saved in the index" in result.stderr
+
+
+def test_a_gaussian_mixture_gives_each_photo_its_probability(index, tmp_path):
+    result = imgsearch("clusters", "--index", index, "--method", "gmm", "--k", "3", "--json", "--csv", tmp_path / "g.csv")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["method"] == "gmm" and len(data["confidence"]) == 30
+    assert all(0 < value <= 1 for value in data["confidence"].values())
+    assert all(row["confidence"] for row in csv.DictReader(open(tmp_path / "g.csv")))

@@ -16,7 +16,7 @@ def agreement(truth, labels):
 @pytest.mark.parametrize("method,metric", [
     ("kmeans", "cosine"), ("kmeans", "euclidean"), ("agglomerative", "cosine"), ("agglomerative", "manhattan"),
     ("agglomerative", "euclidean"), ("dbscan", "cosine"), ("dbscan", "manhattan"), ("dbscan", "minkowski:3"),
-    ("hdbscan", "cosine"), ("hdbscan", "euclidean"),
+    ("hdbscan", "cosine"), ("hdbscan", "euclidean"), ("gmm", "cosine"),
 ])
 def test_every_method_recovers_well_separated_groups(method, metric):
     data, truth = blobs()
@@ -48,3 +48,23 @@ def test_kmeans_refuses_manhattan_with_advice():
     data, _ = blobs()
     with pytest.raises(ValueError, match="agglomerative"):
         methods.cluster(data, methods.ClusterOptions(method="kmeans", metric="manhattan", k=3))
+
+
+def test_a_gaussian_mixture_says_how_sure_it_is_of_each_photo():
+    data, _ = blobs()
+    result = methods.cluster(data, methods.ClusterOptions(method="gmm", k=6))
+    assert result.confidence is not None and result.confidence.shape == (360,)
+    assert np.median(result.confidence) > 0.99  # well-separated groups: sure
+    overlapping, _ = blobs(centres=2, dims=4, spread=1.0)
+    unsure = methods.cluster(overlapping, methods.ClusterOptions(method="gmm", k=2)).confidence
+    assert np.all((unsure >= 0.5) & (unsure <= 1)) and unsure.min() < 0.8  # photos in the overlap: less sure
+    assert methods.cluster(data, methods.ClusterOptions(method="kmeans", k=6)).confidence is None
+
+
+def test_mean_shift_finds_its_own_modes_and_never_mixes_separate_groups():
+    from sklearn.metrics import homogeneity_score
+
+    data, truth = blobs()
+    result = methods.cluster(data, methods.ClusterOptions(method="meanshift", k=2))  # k is not used
+    assert result.k >= 6 and any("--k is not used" in note for note in result.notes)
+    assert homogeneity_score(truth, result.labels) > 0.95
