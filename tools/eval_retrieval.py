@@ -1,9 +1,12 @@
 """Retrieval quality of an index over a folder-per-class data set: mean precision@k.
 
-    python tools/eval_retrieval.py --index IDX DATA_DIR [-k 10] [--exclude BACKGROUND_Google]
+    python tools/eval_retrieval.py --index IDX DATA_DIR [-k 10] [--exclude BACKGROUND_Google] [--expand 0,3,5]
 
 A neighbour counts as correct when it lies in the query's class folder; the query itself is
 left out. Reads the vectors stored in the index (build it first with `imgsearch index DATA_DIR`).
+``--expand``: also with query expansion as `imgsearch similar` does it (search/similar/query.py:
+the query's N nearest photos, itself left out, added to it at EXPAND_WEIGHT, then the search),
+for each N given (0 = none).
 """
 
 from __future__ import annotations
@@ -23,13 +26,22 @@ def class_of(path: str, root: str) -> str:
     return os.path.relpath(path, root).split(os.sep)[0]
 
 
-def precision_at_k(vectors: np.ndarray, labels: np.ndarray, k: int) -> float:
+def precision_at_k(vectors: np.ndarray, labels: np.ndarray, k: int, expand: int = 0) -> float:
     """Mean fraction of same-label photos among each photo's k nearest (cosine) neighbours."""
     import faiss
 
+    from imgsearch_cnn.search.similar.query import EXPAND_WEIGHT
+
     index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    _, rows = index.search(np.ascontiguousarray(vectors, dtype=np.float32), k + 1)
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
+    index.add(data)
+    queries = data
+    if expand:
+        _, first = index.search(data, expand + 1)
+        own = [[j for j in row if j != i][:expand] for i, row in enumerate(first)]
+        queries = data + EXPAND_WEIGHT * np.stack([data[r].mean(axis=0) for r in own])
+        queries = np.ascontiguousarray(queries / np.linalg.norm(queries, axis=1, keepdims=True), dtype=np.float32)
+    _, rows = index.search(queries, k + 1)
     hits = []
     for i, row in enumerate(rows):
         neighbours = [j for j in row if j != i][:k]
@@ -43,6 +55,7 @@ def main() -> None:
     parser.add_argument("--index", required=True)
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument("--exclude", action="append", default=["BACKGROUND_Google"])
+    parser.add_argument("--expand", default="0", help="comma-separated query-expansion sizes to measure (0 = none)")
     args = parser.parse_args()
     root = os.path.abspath(args.data_dir)
     with Store.open(args.index) as store:
@@ -50,9 +63,10 @@ def main() -> None:
         model = store.model
     keep = [i for i, p in enumerate(paths) if p.startswith(root + os.sep) and class_of(p, root) not in args.exclude]
     labels = np.array([class_of(paths[i], root) for i in keep])
-    score = precision_at_k(vectors[keep], labels, args.k)
     print(f"model={model['model_id']} preprocessing={model['preprocessing']}")
-    print(f"images={len(keep)} classes={len(set(labels))} mean precision@{args.k}={score:.4f}")
+    for expand in (int(n) for n in args.expand.split(",")):
+        score = precision_at_k(vectors[keep], labels, args.k, expand)
+        print(f"images={len(keep)} classes={len(set(labels))} query expansion {expand}: mean precision@{args.k}={score:.4f}")
 
 
 if __name__ == "__main__":

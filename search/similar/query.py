@@ -64,35 +64,67 @@ def query_vector(store: Store, files: list[str], make_embedder: Callable[[], obj
     return l2_normalise(np.mean(np.vstack(vectors), axis=0))
 
 
+# Query expansion: the query's own nearest photos join it before the real search (average query
+# expansion). Measured on the dev sets (docs/BENCHMARKS.md): precision@10 0.878 -> 0.898 on
+# Caltech-101 and 0.627 -> 0.637 on CIFAR-10 with 3 neighbours at weight 1.
+EXPAND_NEIGHBOURS = 3
+EXPAND_WEIGHT = 1.0
+
+
 def search(
     store: Store, vector: np.ndarray, k: int = 10, min_score: float = -1.0, exclude: set[str] = frozenset(),
-    features: str = "cnn",
+    features: str = "cnn", expand: int = 0,
 ) -> list[Match]:
-    """The ``k`` best matches for a unit vector, best first, above ``min_score``."""
+    """The ``k`` best matches for a unit vector, best first, above ``min_score``. With ``expand``,
+    the vector's ``expand`` nearest photos join it first (query expansion); the scores stay the
+    cosine similarity to ``vector`` itself."""
     _require_photos(store)
     if features == "cnn":
         vindex = vector_index.load(store)
     else:  # colour histograms are small: an exact index built on the fly
         paths, vectors = store.all_vectors(features)
         vindex = vector_index.build(paths, vectors, store.generation)
-    scores, rows = vindex.search(vector.reshape(1, -1), k + len(exclude))
+    if not expand:
+        return _best(store, vindex, vector, vector, k, min_score, exclude, features)
+    first = _best(store, vindex, vector, vector, expand, -1.0, exclude, features)
+    known = [v for v in (store.vector(m.record.hash, features) for m in first if m.record) if v is not None]
+    if not known:
+        return _best(store, vindex, vector, vector, k, min_score, exclude, features)
+    expanded = l2_normalise((vector + EXPAND_WEIGHT * np.mean(known, axis=0)).reshape(1, -1))[0]
+    return _best(store, vindex, expanded, vector, k, min_score, exclude, features)
+
+
+def _best(store: Store, vindex, ranking: np.ndarray, query: np.ndarray, k: int, min_score: float,
+          exclude: set[str], features: str) -> list[Match]:
+    """Matches ranked by cosine to ``ranking``, scored by cosine to ``query`` (the same vector
+    unless expanded)."""
+    expanded = ranking is not query
+    scores, rows = vindex.search(ranking.reshape(1, -1), k + len(exclude))
     matches = []
     for score, row in zip(scores[0], rows[0]):
-        if row < 0 or score < min_score:
+        if row < 0:
             continue
         path = vindex.paths[row]
         if path in exclude:
             continue
-        matches.append(Match(path, float(score), store.record(path)))
+        record = store.record(path)
+        if expanded:
+            stored = store.vector(record.hash, features) if record else None
+            score = float(stored @ query) if stored is not None else float(score)
+        if score < min_score:
+            continue
+        matches.append(Match(path, float(score), record))
         if len(matches) == k:
             break
     return matches
 
 
 def similar(store: Store, files: list[str], make_embedder: Callable[[], object], prep: Preprocessing,
-            k: int = 10, min_score: float = -1.0, features: str = "cnn") -> list[Match]:
+            k: int = 10, min_score: float = -1.0, features: str = "cnn",
+            expand: int = EXPAND_NEIGHBOURS) -> list[Match]:
     """Photos most similar to ``files`` (the query files themselves are left out); see
-    :func:`query_vector` for the embedder."""
+    :func:`query_vector` for the embedder, :func:`search` for ``expand`` (CNN features only)."""
     _require_photos(store)  # before embedding a query for nothing
     vector = query_vector(store, files, make_embedder, prep, features)
-    return search(store, vector, k, min_score, {os.path.realpath(f) for f in files}, features)
+    return search(store, vector, k, min_score, {os.path.realpath(f) for f in files}, features,
+                  expand if features == "cnn" else 0)

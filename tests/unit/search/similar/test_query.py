@@ -25,7 +25,8 @@ def test_indexed_query_uses_stored_vector_without_loading_the_model(index, photo
         raise AssertionError("the model was loaded for an indexed query")
 
     with Store.open(index) as store:
-        matches = similar(store, [str(photos / "a" / "photo_0000.jpg")], no_model, FAKE_SPEC.preprocessing, k=3)
+        matches = similar(store, [str(photos / "a" / "photo_0000.jpg")], no_model, FAKE_SPEC.preprocessing, k=3,
+                          expand=0)
     assert len(matches) == 3
     assert str(photos / "a" / "photo_0000.jpg") not in [m.path for m in matches]
     assert matches[0].score >= matches[1].score >= matches[2].score
@@ -73,3 +74,15 @@ def test_colour_features_find_the_photo_with_the_same_colours(index, photos, tmp
     draw_photo(3).resize((100, 80)).save(tmp_path / "small.png")  # another size and format
     matches = find(index, [tmp_path / "small.png"], k=1, features="color")
     assert matches[0].path == str(photos / "a" / "photo_0003.jpg") and matches[0].score > 0.9
+
+
+def test_query_expansion_ranks_with_the_neighbours_but_scores_against_the_query(index, photos):
+    query = photos / "a" / "photo_0000.jpg"
+    plain = find(index, [query], k=5, expand=0)
+    expanded = find(index, [query], k=5, expand=3)
+    with Store.open(index) as store:
+        own = store.vector(store.record(str(query)).hash)
+        for match in expanded:
+            assert match.score == pytest.approx(float(store.vector(match.record.hash) @ own), abs=1e-5)
+    assert str(query) not in [m.path for m in expanded] and len(expanded) == 5
+    assert {m.path for m in expanded} & {m.path for m in plain}  # the same neighbourhood, re-ranked
