@@ -80,6 +80,23 @@ def evaluate(vectors: np.ndarray, truth: np.ndarray | None, runs, k: int) -> lis
     return rows
 
 
+def smoothing(vectors: np.ndarray, truth: np.ndarray, k: int, seeds: int, settings: list[int]) -> None:
+    """k-means ACC, mean and spread over ``seeds``, for each neighbour-smoothing setting."""
+    print("\n| k-means, neighbours averaged in | ACC mean | min - max | NMI mean | time (s) |\n|---|---|---|---|---|")
+    from sklearn.metrics import normalized_mutual_info_score
+
+    for neighbours in settings:
+        accs, nmis, times = [], [], []
+        for seed in range(seeds):
+            started = time.perf_counter()
+            result = methods.cluster(vectors, methods.ClusterOptions(k=k, seed=seed, smooth_neighbours=neighbours))
+            times.append(time.perf_counter() - started)
+            accs.append(accuracy(truth, result.labels))
+            nmis.append(normalized_mutual_info_score(truth, result.labels))
+        print(f"| {neighbours or 'none'} | {np.mean(accs):.3f} | {min(accs):.3f} - {max(accs):.3f} | "
+              f"{np.mean(nmis):.3f} | {np.mean(times):.1f} |", flush=True)
+
+
 def _format(row: dict) -> str:
     quality = (f"| {row['acc']:.3f} | {row['nmi']:.3f} | {row['ari']:.3f} | {row['p10']:.3f} "
                if "acc" in row else "| - | - | - | - ")
@@ -99,6 +116,9 @@ def main() -> None:
     parser.add_argument("--auto-k", action="store_true", help="also report the k that --k auto picks")
     parser.add_argument("--synthetic", type=int, default=0, help="time every method on N random unit vectors")
     parser.add_argument("--methods", default=None, help="comma-separated subset of methods")
+    parser.add_argument("--smoothing", default=None, metavar="N,N...",
+                        help="only k-means, with each photo averaged with this many neighbours (0 = none), over --seeds")
+    parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     runs = [r for r in RUNS if args.methods is None or r[0] in args.methods.split(",")]
     print(f"machine: {os.cpu_count()} cores")
@@ -120,6 +140,9 @@ def main() -> None:
     truth = np.array([classes[i] for i in keep])
     k = len(set(truth))
     print(f"data: {root}: {len(keep):,} images, {k} classes")
+    if args.smoothing is not None:
+        smoothing(vectors, truth, k, args.seeds, [int(n) for n in args.smoothing.split(",")])
+        return
     print(HEADER)
     evaluate(vectors, truth, runs, k)
     if args.auto_k:

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from imgsearch_cnn.indexer.vector_index import reduce, sample_rows
+from imgsearch_cnn.indexer.vector_index import l2_normalise, reduce, sample_rows
 
 METHODS = ("kmeans", "dbscan", "hdbscan", "agglomerative", "gmm", "meanshift")
 WITH_K = ("kmeans", "agglomerative", "gmm")  # methods told how many clusters (or choosing k for them)
+SMOOTH_LIMIT = 200_000  # above this many photos the exact neighbour search of smoothing costs too much
 MEANSHIFT_LIMIT = 5_000  # mean-shift compares every pair of the photos it is fitted on
 # Mean-shift collapses to one mode in 64 PCA dimensions; 16 dimensions and a bandwidth at the
 # 0.5 % quantile of pairwise distances did best on the dev data (and still lose to k-means:
@@ -35,6 +36,10 @@ class ClusterOptions:
     seed: int = 0
     eps: float | None = None  # DBSCAN radius; None = estimated from k-distances
     min_samples: int = 5
+    # k-means first averages each photo with its nearest neighbours (half its own vector, half
+    # theirs), at most this many and at most a quarter of an average cluster's size, so that
+    # clusters follow the neighbour graph; 0 = off (docs/BENCHMARKS.md).
+    smooth_neighbours: int = 20
 
 
 @dataclass
@@ -80,7 +85,10 @@ def cluster(vectors: np.ndarray, options: ClusterOptions) -> ClusterResult:
             raise ValueError("k-means minimises Euclidean distance; use cosine or euclidean "
                              "(or --method agglomerative/dbscan for manhattan and minkowski)")
         k = options.k or choose_k(vectors, options.seed).best
-        labels = kmeans(vectors, k, options.seed)
+        neighbours = min(options.smooth_neighbours, len(vectors) // (4 * k)) if len(vectors) <= SMOOTH_LIMIT else 0
+        labels = kmeans(vectors, k, options.seed, smooth_neighbours=neighbours)
+        if neighbours >= 1:
+            notes.append(f"each photo averaged with its {neighbours} nearest neighbours first")
     elif options.method in ("gmm", "meanshift"):
         dims = MEANSHIFT_DIMS if options.method == "meanshift" else options.pca_dims
         reduced = reduce(vectors, dims, options.seed)
@@ -110,7 +118,7 @@ def cluster(vectors: np.ndarray, options: ClusterOptions) -> ClusterResult:
 
 
 def kmeans(vectors: np.ndarray, k: int, seed: int = 0, restarts: int = 5, dims: int = 128,
-           niter: int = 30) -> np.ndarray:
+           niter: int = 30, smooth_neighbours: int = 0) -> np.ndarray:
     """Spherical k-means through FAISS (on the GPU when FAISS sees one).
 
     Measured on Caltech-101 (docs/BENCHMARKS.md): projecting to ``dims`` PCA dimensions and
@@ -122,6 +130,8 @@ def kmeans(vectors: np.ndarray, k: int, seed: int = 0, restarts: int = 5, dims: 
 
     data = reduce(vectors, dims, seed) if vectors.shape[1] > dims else vectors
     data = np.ascontiguousarray(data, dtype=np.float32)
+    if smooth_neighbours >= 1 and len(data) > smooth_neighbours:
+        data = smooth(data, smooth_neighbours)
     k = int(min(k, len(data)))
     seeding = data[sample_rows(len(data), 50 * k, seed)]
     best = None
@@ -159,6 +169,13 @@ def mean_shift(data: np.ndarray, sample: np.ndarray, seed: int, notes: list[str]
     notes.append(f"bandwidth={bandwidth:.4f} (estimated); k follows from it: --k is not used")
     _, rows = nearest(data, model.cluster_centers_, "euclidean", {})
     return rows[:, 0].astype(int)
+
+
+def smooth(data: np.ndarray, neighbours: int) -> np.ndarray:
+    """Each unit row averaged half and half with the mean of its ``neighbours`` nearest rows
+    (cosine, exact, FAISS), re-normalised: a photo moves towards the crowd it belongs to."""
+    _, rows = nearest(data, data, "cosine", {}, neighbours + 1)
+    return np.ascontiguousarray(l2_normalise(0.5 * data + 0.5 * data[rows[:, 1:]].mean(axis=1)))
 
 
 def _sk_metric(metric: str) -> str:
