@@ -146,7 +146,7 @@ def train_on(store: Store, labels: dict[str, str], options: TrainOptions | None 
     if options.finetune is not None:
         return _train_finetuned(store, labels, held, per_class, options, spec, progress, started)
     # The unlabelled photos help with few labels and can hurt with many (docs/BENCHMARKS.md):
-    # both heads are tried on the held-out photos and the better one is kept.
+    # the head is trained with and without them, scored on the held-out photos, the better kept.
     choices = [options.head.semi_supervised] if not others else sorted({False, options.head.semi_supervised})
     scores = {semi: _validate(vectors, labels, held, every[others], replace(options.head, semi_supervised=semi))
               for semi in choices} if held else {choices[-1]: None}
