@@ -24,15 +24,22 @@ class ClustersOutcome:
     features: str
 
     def members(self) -> dict[int, list[str]]:
-        """Cluster id -> member paths, representative first, the rest by path."""
+        """Cluster id -> member paths, representative first, the rest by path (soft methods: the
+        rest surest first, so the photos the method doubts come last)."""
         out: dict[int, list[str]] = {}
         for path, label in zip(self.paths, self.result.labels.tolist()):
             out.setdefault(label, []).append(path)
+        sure = self.confidence()
         for label, paths in out.items():
             rep = self.representatives.get(label)
-            if rep:
-                paths.sort(key=lambda p: (p != rep, p))
+            paths.sort(key=lambda p: (p != rep, -sure.get(p, 1.0), p))
         return out
+
+    def confidence(self) -> dict[str, float]:
+        """Path -> probability of its cluster, for soft methods (gmm); empty otherwise."""
+        if self.result.confidence is None:
+            return {}
+        return {p: float(c) for p, c in zip(self.paths, self.result.confidence)}
 
 
 def load_vectors(store: Store, features: str) -> tuple[list[str], np.ndarray]:

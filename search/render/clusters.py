@@ -38,12 +38,15 @@ def write_csv(outcome, out: Path) -> Path:
     return out
 
 
-def _figures(paths: list[str], size: int = 160) -> str:
+def _figures(paths: list[str], size: int = 160, sure: dict[str, float] | None = None) -> str:
+    """Thumbnails with their file names (and, for soft methods, the probability of the cluster)."""
     from imgsearch_cnn.search.render.thumbnails import data_uris
 
+    sure = sure or {}
     return "".join(
         f"<figure><img src='{uri}' alt='{html.escape(os.path.basename(p))}'>"
-        f"<figcaption title='{html.escape(p)}'>{html.escape(os.path.basename(p))}</figcaption></figure>"
+        f"<figcaption title='{html.escape(p)}'>{html.escape(os.path.basename(p))}"
+        + (f" <span class='confidence'>{sure[p]:.0%}</span>" if p in sure else "") + "</figcaption></figure>"
         for p, uri in zip(paths, data_uris(paths, size))
     )
 
@@ -53,6 +56,7 @@ def write_html(outcome, out_dir: Path, per_overview: int = 6, per_page: int = 40
     ``per_page`` photos each); returns index.html."""
     title = f"{outcome.result.method} clusters ({outcome.result.k}, {outcome.features} features)"
     clusters = outcome.members()
+    sure = outcome.confidence()
     out_dir.mkdir(parents=True, exist_ok=True)
     sections = []
     for cid in sorted(clusters, key=lambda c: (c == -1, -len(clusters[c]))):
@@ -61,8 +65,10 @@ def write_html(outcome, out_dir: Path, per_overview: int = 6, per_page: int = 40
         sheet = f"cluster_{cid}.html" if cid != -1 else "noise.html"
         shown = members[:per_page]
         more = f"<p class='note'>showing {len(shown):,} of {len(members):,} photos</p>" if len(members) > per_page else ""
+        if sure:
+            more += "<p class='note'>each photo's probability of this cluster; the least sure come last</p>"
         (out_dir / sheet).write_text(
-            page(f"{title}: {name} ({len(members):,} photos)", more + f"<div class='sheet'>{_figures(shown)}</div>"),
+            page(f"{title}: {name} ({len(members):,} photos)", more + f"<div class='sheet'>{_figures(shown, 160, sure)}</div>"),
             encoding="utf-8")
         sections.append(f"<section><h2><a href='{sheet}'>{name}</a> &middot; {len(members):,} photos</h2>"
                         f"<div class='sheet'>{_figures(members[:per_overview], 120)}</div></section>")

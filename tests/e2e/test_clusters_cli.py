@@ -78,9 +78,15 @@ def test_clustering_works_while_an_index_run_holds_the_index(index):
 
 
 def test_a_gaussian_mixture_gives_each_photo_its_probability(index, tmp_path):
-    result = imgsearch("clusters", "--index", index, "--method", "gmm", "--k", "3", "--json", "--csv", tmp_path / "g.csv")
+    result = imgsearch("clusters", "--index", index, "--method", "gmm", "--k", "3", "--json", "--csv", tmp_path / "g.csv",
+                       "--html", tmp_path / "html")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["method"] == "gmm" and len(data["confidence"]) == 30
     assert all(0 < value <= 1 for value in data["confidence"].values())
     assert all(row["confidence"] for row in csv.DictReader(open(tmp_path / "g.csv")))
+    with page() as tab:  # each contact sheet shows every photo's probability, the least sure last
+        tab.goto((tmp_path / "html" / "cluster_0.html").as_uri())
+        shown = [float(text.rstrip("%")) for text in tab.locator(".confidence").all_inner_texts()]
+        assert len(shown) == len(next(c for c in data["clusters"] if c["id"] == 0)["paths"])
+        assert shown[1:] == sorted(shown[1:], reverse=True)  # after the representative, surest first
