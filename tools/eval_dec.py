@@ -1,0 +1,119 @@
+"""Deep embedded clustering (DEC) and its variant with reconstruction (IDEC), as the seed articles
+describe them, on the index's CNN vectors, against k-means.
+
+    python tools/eval_dec.py --index IDX DATA_DIR [--seeds 3] [--epochs 30] [--refine 20]
+
+An autoencoder (1280 -> 512 -> 64 -> 512 -> 1280, ReLU, mean squared error) is trained on the
+unit vectors; k-means in its 64-d latent space gives "AE + k-means"; DEC then trains the encoder
+and the cluster centres together to sharpen the soft assignments (Student's t kernel) towards
+their own squared, frequency-normalised targets (KL divergence, targets renewed every epoch);
+IDEC keeps the reconstruction loss too (weight 0.1) so the latent space does not drift. Scored
+by clustering accuracy against the class folders; k = number of classes. Prints a markdown
+table for docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from imgsearch_cnn.indexer.store import Store
+
+
+def accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
+    from scipy.optimize import linear_sum_assignment
+
+    classes, clusters = np.unique(truth), np.unique(labels)
+    table = np.array([[np.sum((truth == t) & (labels == c)) for c in clusters] for t in classes])
+    rows, cols = linear_sum_assignment(-table)
+    return float(table[rows, cols].sum() / len(truth))
+
+
+def soft(latent, centres):
+    """Student's t soft assignment of each row to each centre (DEC's q)."""
+    import torch
+
+    q = 1.0 / (1.0 + torch.cdist(latent, centres) ** 2)
+    return q / q.sum(dim=1, keepdim=True)
+
+
+def run(data: np.ndarray, k: int, seed: int, epochs: int, refine: int) -> dict[str, np.ndarray]:
+    import torch
+    from sklearn.cluster import KMeans
+    from torch import nn
+
+    torch.manual_seed(seed)
+    x = torch.from_numpy(data)
+    encoder = nn.Sequential(nn.Linear(x.shape[1], 512), nn.ReLU(), nn.Linear(512, 64))
+    decoder = nn.Sequential(nn.Linear(64, 512), nn.ReLU(), nn.Linear(512, x.shape[1]))
+    optimiser = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], 1e-3)
+    for _ in range(epochs):
+        for rows in torch.randperm(len(x)).split(256):
+            loss = nn.functional.mse_loss(decoder(encoder(x[rows])), x[rows])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    with torch.no_grad():
+        latent = encoder(x).numpy()
+    start = KMeans(k, n_init=5, random_state=seed).fit(latent)
+    out = {"AE + k-means": start.labels_}
+    state = {name: tensor.clone() for name, tensor in encoder.state_dict().items()}
+    for name, weight in (("DEC", 0.0), ("IDEC", 0.1)):
+        encoder.load_state_dict(state)
+        centres = nn.Parameter(torch.tensor(start.cluster_centers_, dtype=torch.float32))
+        optimiser = torch.optim.Adam([*encoder.parameters(), centres, *decoder.parameters()], 1e-4)
+        for _ in range(refine):
+            with torch.no_grad():
+                q = soft(encoder(x), centres)
+                target = q ** 2 / q.sum(dim=0)
+                target = target / target.sum(dim=1, keepdim=True)
+            for rows in torch.randperm(len(x)).split(256):
+                latent = encoder(x[rows])
+                loss = nn.functional.kl_div(soft(latent, centres).log(), target[rows], reduction="batchmean")
+                if weight:
+                    loss = loss + weight * nn.functional.mse_loss(decoder(latent), x[rows])
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+        with torch.no_grad():
+            out[name] = soft(encoder(x), centres).argmax(dim=1).numpy()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data_dir")
+    parser.add_argument("--index", required=True)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=30, help="autoencoder epochs")
+    parser.add_argument("--refine", type=int, default=20, help="DEC/IDEC epochs")
+    parser.add_argument("--exclude", action="append", default=["BACKGROUND_Google"])
+    args = parser.parse_args()
+    root = os.path.abspath(args.data_dir)
+    with Store.open(args.index) as store:
+        paths, vectors = store.all_vectors()
+    classes = [os.path.relpath(p, root).split(os.sep)[0] for p in paths]
+    keep = [i for i, c in enumerate(classes) if not c.startswith("..") and c not in args.exclude]
+    truth = np.array([classes[i] for i in keep])
+    data = np.ascontiguousarray(vectors[keep], dtype=np.float32)
+    k = len(set(truth))
+    print(f"machine: {os.cpu_count()} cores; data: {Path(root).name}, {len(keep):,} photos, k = {k}")
+    scores: dict[str, list[float]] = {}
+    seconds = []
+    for seed in range(args.seeds):
+        started = time.perf_counter()
+        for name, labels in run(data, k, seed, args.epochs, args.refine).items():
+            scores.setdefault(name, []).append(accuracy(truth, labels))
+        seconds.append(time.perf_counter() - started)
+    print(f"\n| method | ACC mean | min - max |\n|---|---|---|")
+    for name, values in scores.items():
+        print(f"| {name} | {np.mean(values):.3f} | {min(values):.3f} - {max(values):.3f} |")
+    print(f"\n{np.mean(seconds):.0f} s a seed for all three (autoencoder {args.epochs} epochs, refinement {args.refine})")
+
+
+if __name__ == "__main__":
+    main()
