@@ -71,6 +71,23 @@ def classify(store: Store, model: Classifier, files: list[str] | None, make_embe
             for path in wanted for label, probability, source in [predictions[path]]]
 
 
+def embedder_for(index, model: Classifier, spec, device: str = "auto") -> Callable[[], object]:
+    """What makes the network a classifier's photos are embedded with (called only if one is
+    needed): the index's own, or the classifier's fine-tuned one."""
+    def fine_tuned():
+        from imgsearch_cnn.search.classify.finetune import FinetunedEmbedder, load_state
+        from imgsearch_cnn.search.classify.model import network_file
+
+        return FinetunedEmbedder(spec, load_state(network_file(index, model.name)), device)
+
+    def plain():
+        from imgsearch_cnn.indexer.embed import Embedder
+
+        return Embedder(spec, device)
+
+    return fine_tuned if model.finetuned else plain
+
+
 def _predict(model: Classifier, paths: list[str], vectors: np.ndarray, source: str, out: dict) -> None:
     probabilities = model.head.probabilities(vectors)
     for path, row in zip(paths, probabilities):

@@ -101,11 +101,10 @@ def classify(files, index, every, name, min_confidence, device, as_json, csv_fil
     if apply and not move_to:
         fail("--apply needs --move-to DIR")
     check_outputs(csv_file)
-    from imgsearch_cnn.indexer.embed import Embedder
     from imgsearch_cnn.indexer.store import StoreError
     from imgsearch_cnn.indexer.update import open_for_model
     from imgsearch_cnn.search.classify import model as models, sort
-    from imgsearch_cnn.search.classify.predict import ClassifyError, classify as run
+    from imgsearch_cnn.search.classify.predict import ClassifyError, classify as run, embedder_for
     from imgsearch_cnn.search.dupes.actions import ActionError
     from imgsearch_cnn.search.render import classify as render
 
@@ -114,16 +113,10 @@ def classify(files, index, every, name, min_confidence, device, as_json, csv_fil
         store, spec = open_for_model(index_path(index), None, None, writable=apply)
         with store:
             model = models.load(store.path, name)
-            make_embedder = lambda: Embedder(spec, device)  # noqa: E731
-            if model.finetuned:
-                from imgsearch_cnn.search.classify import finetune
-
-                state = finetune.load_state(models.network_file(store.path, name))
-                make_embedder = lambda: finetune.FinetunedEmbedder(spec, state, device)  # noqa: E731
             if move_to:
                 sort.check_move_to(store, move_to)  # before any work: a bad destination is one line
-            predictions = run(store, model, None if every else list(files), make_embedder, spec.preprocessing,
-                              min_confidence)
+            predictions = run(store, model, None if every else list(files),
+                              embedder_for(store.path, model, spec, device), spec.preprocessing, min_confidence)
             if move_to:
                 operations = sort.plan(store, predictions, move_to)
                 journal = sort.apply(store, operations) if apply else None
