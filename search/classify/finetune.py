@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from imgsearch_cnn.indexer import embed, models
-from imgsearch_cnn.indexer.decode import open_image
+from imgsearch_cnn.indexer.decode import DecodeError, open_image
 from imgsearch_cnn.indexer.models import ModelSpec
 
 
@@ -78,9 +78,13 @@ def finetune(spec: ModelSpec, paths: list[str], labels: list[str], options: Fine
                 module.train()  # ...the learning ones adapt
         order = rng.permutation(len(paths))
         for start in range(0, len(order), options.batch_size):
-            rows = order[start: start + options.batch_size]
-            batch = torch.stack([augment(_image(paths[i])) for i in rows]).to(device)
-            loss = nn.functional.cross_entropy(layer(network(batch)), torch.tensor([targets[i] for i in rows], device=device))
+            images = [(_image(paths[i]), targets[i]) for i in order[start: start + options.batch_size]]
+            images = [(image, target) for image, target in images if image is not None]
+            if not images:
+                continue
+            batch = torch.stack([augment(image) for image, _ in images]).to(device)
+            truth = torch.tensor([target for _, target in images], device=device)
+            loss = nn.functional.cross_entropy(layer(network(batch)), truth)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -165,4 +169,8 @@ def _augmentation(spec: ModelSpec, options: FinetuneOptions):
 
 
 def _image(path: str):
-    return open_image(path, draft_size=512).image
+    """The photo, or None if it can no longer be read (it was indexed, so it was readable)."""
+    try:
+        return open_image(path, draft_size=512).image
+    except DecodeError:
+        return None
