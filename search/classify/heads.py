@@ -2,10 +2,10 @@
 lets the index's unlabelled photos help.
 
 Every head is linear on top of one fixed transform of the vectors (a signed square root, as in
-transductive few-shot learning: it evens out the skewed activations of pooled CNN features, then
-for the semi-supervised head PCA whitening): ``probabilities(x) = softmax(transform(x) @ weights
-+ bias)``, so a trained head is a few arrays (search/classify/
-model.py) and classifies a million stored vectors in seconds.
+transductive few-shot learning: it evens out the skewed activations of pooled CNN features; then,
+for the semi-supervised head, PCA whitening): ``probabilities(x) = softmax(transform(x) @
+weights + bias)``, so a trained head is a few arrays (search/classify/model.py) and classifies a
+million stored vectors in seconds.
 
 - ``logistic``: multinomial logistic regression on the L2-normalised vectors.
 - ``prototype``: cosine to each class's mean vector (nearest class mean), softmax-scaled.
