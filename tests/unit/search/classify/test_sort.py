@@ -89,3 +89,26 @@ def test_a_destination_inside_the_collection_or_the_index_is_refused(sorted_and_
         for inside in (labelled / "sorted", index / "sorted"):
             with pytest.raises(ActionError, match="choose"):
                 plan(store, [], str(inside))
+
+
+def test_links_and_aliases_are_never_moved_and_undo_restores_the_exact_folder(sorted_and_unsorted, tmp_path):
+    from fakes import fake_index
+
+    labelled, unsorted, index = sorted_and_unsorted
+    os.symlink(unsorted / "a" / "0.jpg", unsorted / "a" / "alias.jpg")  # another name of a photo
+    os.link(unsorted / "b" / "0.jpg", unsorted / "b" / "hard.jpg")  # the same file under two names
+    os.symlink(unsorted / "c", tmp_path / "c_folder")  # a linked folder reaching photos again
+    fake_index(index, [labelled, unsorted, tmp_path / "c_folder"])
+    before = inventory(unsorted, labelled, tmp_path / "c_folder")
+    kinds = {"a": "red_discs", "b": "blue_squares", "c": "green_stripes"}
+    with Store.open(index, writable=True) as store:
+        guesses = [Prediction(r.path, kinds[os.path.basename(os.path.dirname(r.path))], 0.9, True, "index")
+                   for r in store.records() if r.path.startswith(str(unsorted))]
+        operations = plan(store, guesses, str(tmp_path / "sorted"))
+        apply(store, operations)
+    assert os.path.islink(unsorted / "a" / "alias.jpg")  # a link is never moved
+    assert_nothing_lost(before, inventory(unsorted, labelled, tmp_path / "sorted"))
+    with Store.open(index, writable=True) as store:
+        assert journal.undo(store).problems == []
+    assert inventory(unsorted, labelled, tmp_path / "c_folder") == before
+    assert inventory(tmp_path / "sorted") == {}
