@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eval_clustering import accuracy as cluster_accuracy  # tools/ is the script's folder
 from imgsearch_cnn.indexer.store import Store
 from imgsearch_cnn.search.classify.heads import HEADS, HeadOptions, fit
 
@@ -119,16 +120,6 @@ def few_shot(index: str, draws: int, pool: int) -> None:
                 rows.setdefault(f"{head} | {'yes' if semi else 'no'}", []).append(
                     accuracy(vectors, labels, train, test, head, semi))
         table(f"Few labels: {index}, {shots} labelled a class among {pool:,} photos, {draws} draws", rows)
-
-
-def cluster_accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
-    """Share of photos in the class their cluster is matched to (one-to-one, best matching)."""
-    from scipy.optimize import linear_sum_assignment
-
-    classes, clusters = np.unique(truth), np.unique(labels)
-    table = np.array([[np.sum((truth == t) & (labels == c)) for c in clusters] for t in classes])
-    rows, cols = linear_sum_assignment(-table)
-    return float(table[rows, cols].sum() / len(truth))
 
 
 def from_clusters(index: str, draws: int) -> None:

@@ -34,6 +34,17 @@ RUNS = [
 ]
 
 
+def labelled_vectors(index: str, data_dir: str, exclude: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The stored vectors of the photos under ``data_dir`` and their class (first sub-folder),
+    classes in ``exclude`` left out. Shared by the clustering tools."""
+    root = os.path.abspath(data_dir)
+    with Store.open(index) as store:
+        paths, vectors = store.all_vectors()
+    classes = [os.path.relpath(p, root).split(os.sep)[0] for p in paths]
+    keep = [i for i, c in enumerate(classes) if not c.startswith("..") and c not in exclude]
+    return vectors[keep], np.array([classes[i] for i in keep])
+
+
 def accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
     """Share of photos whose cluster maps to their class under the best one-to-one matching."""
     from scipy.optimize import linear_sum_assignment
@@ -132,14 +143,9 @@ def main() -> None:
         evaluate(vectors, None, runs, k=100)
         return
     root = os.path.abspath(args.data_dir)
-    with Store.open(args.index) as store:
-        paths, vectors = store.all_vectors()
-    classes = [os.path.relpath(p, root).split(os.sep)[0] for p in paths]
-    keep = [i for i, c in enumerate(classes) if not classes[i].startswith("..") and c not in args.exclude]
-    vectors = vectors[keep]
-    truth = np.array([classes[i] for i in keep])
+    vectors, truth = labelled_vectors(args.index, root, args.exclude)
     k = len(set(truth))
-    print(f"data: {root}: {len(keep):,} images, {k} classes")
+    print(f"data: {root}: {len(truth):,} images, {k} classes")
     if args.smoothing is not None:
         smoothing(vectors, truth, k, args.seeds, [int(n) for n in args.smoothing.split(",")])
         return

@@ -21,16 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imgsearch_cnn.indexer.store import Store
-
-
-def accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
-    from scipy.optimize import linear_sum_assignment
-
-    classes, clusters = np.unique(truth), np.unique(labels)
-    table = np.array([[np.sum((truth == t) & (labels == c)) for c in clusters] for t in classes])
-    rows, cols = linear_sum_assignment(-table)
-    return float(table[rows, cols].sum() / len(truth))
+from eval_clustering import accuracy, labelled_vectors  # tools/ is the script's folder
 
 
 def soft(latent, centres):
@@ -94,14 +85,10 @@ def main() -> None:
     parser.add_argument("--exclude", action="append", default=["BACKGROUND_Google"])
     args = parser.parse_args()
     root = os.path.abspath(args.data_dir)
-    with Store.open(args.index) as store:
-        paths, vectors = store.all_vectors()
-    classes = [os.path.relpath(p, root).split(os.sep)[0] for p in paths]
-    keep = [i for i, c in enumerate(classes) if not c.startswith("..") and c not in args.exclude]
-    truth = np.array([classes[i] for i in keep])
-    data = np.ascontiguousarray(vectors[keep], dtype=np.float32)
+    vectors, truth = labelled_vectors(args.index, root, args.exclude)
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
     k = len(set(truth))
-    print(f"machine: {os.cpu_count()} cores; data: {Path(root).name}, {len(keep):,} photos, k = {k}")
+    print(f"machine: {os.cpu_count()} cores; data: {Path(root).name}, {len(truth):,} photos, k = {k}")
     scores: dict[str, list[float]] = {}
     seconds = []
     for seed in range(args.seeds):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from imgsearch_cnn.indexer.store import Store
+from eval_clustering import accuracy, labelled_vectors  # tools/ is the script's folder
 from imgsearch_cnn.indexer.vector_index import l2_normalise, reduce
 
 
@@ -70,15 +70,6 @@ def genetic(data: np.ndarray, k: int, seed: int, population: int, generations: i
     return refine(data, pool[int(np.argmax(scores))])
 
 
-def accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
-    from scipy.optimize import linear_sum_assignment
-
-    classes, clusters = np.unique(truth), np.unique(labels)
-    table = np.array([[np.sum((truth == t) & (labels == c)) for c in clusters] for t in classes])
-    rows, cols = linear_sum_assignment(-table)
-    return float(table[rows, cols].sum() / len(truth))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data_dir")
@@ -91,14 +82,10 @@ def main() -> None:
     from sklearn.cluster import kmeans_plusplus
 
     root = os.path.abspath(args.data_dir)
-    with Store.open(args.index) as store:
-        paths, vectors = store.all_vectors()
-    classes = [os.path.relpath(p, root).split(os.sep)[0] for p in paths]
-    keep = [i for i, c in enumerate(classes) if not c.startswith("..") and c not in args.exclude]
-    truth = np.array([classes[i] for i in keep])
-    data = np.ascontiguousarray(reduce(vectors[keep], 128), dtype=np.float32)
+    vectors, truth = labelled_vectors(args.index, root, args.exclude)
+    data = np.ascontiguousarray(reduce(vectors, 128), dtype=np.float32)
     k = len(set(truth))
-    print(f"machine: {os.cpu_count()} cores; data: {Path(root).name}, {len(keep):,} photos, k = {k}")
+    print(f"machine: {os.cpu_count()} cores; data: {Path(root).name}, {len(truth):,} photos, k = {k}")
     rows = {"k-means (k-means++ start)": [], f"GA ({args.population} x {args.generations} generations) + k-means": []}
     for seed in range(args.seeds):
         started = time.perf_counter()
