@@ -4,7 +4,8 @@ applied, through the clean-up journal, so `imgsearch undo` puts every photo back
 A photo is moved only if it is indexed, unchanged since indexed and its bytes still have the
 indexed content hash (checked again just before it is touched) and it is not "unsure". A name
 already taken in its class folder (by a file there, or another photo sorted there) gets a number:
-``IMG_1.jpg`` -> ``IMG_1-2.jpg``; nothing is ever overwritten. Moving is copy, verify, then remove (search/dupes/fileops.py): a kill
+``IMG_1.jpg`` -> ``IMG_1-2.jpg``; nothing is ever overwritten. Each move goes through the
+clean-up's own journaled step (search/dupes/actions.py): copy, verify, then remove, so a kill
 at any moment leaves the photo whole in one place or the other. A moved photo leaves the index
 (run `imgsearch index DIR` to index it at its new place); its sidecar files go with it.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from imgsearch_cnn.indexer.scan import content_hash
 from imgsearch_cnn.indexer.store import Record, Store
 from imgsearch_cnn.search.dupes import fileops, sidecars
-from imgsearch_cnn.search.dupes.actions import Operation, check_move_to
+from imgsearch_cnn.search.dupes.actions import Operation, check_move_to, do_journaled, sidecar_problem
 from imgsearch_cnn.search.dupes.journal import Journal
 
 
@@ -57,14 +58,13 @@ def apply(store: Store, operations: list[Operation]) -> Path | None:
             op.skip = "no longer indexed" if record is None else _problem(record, op.target, verify_bytes=True)
             if op.skip:
                 continue
-            _move(journal, op, record)
+            do_journaled(journal, op, record, record)
             with store.transaction() as writer:
                 writer.delete_record(op.path)
             for sidecar in (s for s in todo if s.sidecar_of == op.path):
-                sidecar.skip = None if fileops.is_regular(sidecar.path) and not os.path.lexists(sidecar.target) \
-                    else "sidecar gone, or its destination exists"
+                sidecar.skip = sidecar_problem(sidecar)
                 if not sidecar.skip:
-                    _move(journal, sidecar, sidecars.record(sidecar.path))
+                    do_journaled(journal, sidecar, record, sidecars.record(sidecar.path))
     finally:
         journal.close()
     return journal.path if journal.files else None
@@ -78,12 +78,6 @@ def _free(target: str, taken: set[str]) -> str:
         number += 1
         candidate = f"{stem}-{number}{ext}"
     return candidate
-
-
-def _move(journal: Journal, op: Operation, record: Record) -> None:
-    journal.begin(op, record, fileops.first_missing_folder(op.target))
-    fileops.move(op.path, op.target, record.hash)
-    journal.done(op, None)
 
 
 def _problem(record: Record, target: str, verify_bytes: bool) -> str | None:

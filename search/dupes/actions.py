@@ -163,24 +163,27 @@ def _apply_groups(store: Store, todo: list[Operation], journal: Journal, referen
             op.skip = doubt or member_problem(op.action, record, keeper, references, op.target, True)
             if op.skip:
                 continue
-            _do_journaled(journal, op, keeper, record)
+            do_journaled(journal, op, keeper, record)
             with store.transaction() as writer:
                 writer.delete_record(op.path)  # moved out is out; a link is not a separate photo
             for sidecar in (s for s in ops if s.sidecar_of == op.path):
-                sidecar.skip = _sidecar_problem(sidecar)
+                sidecar.skip = sidecar_problem(sidecar)
                 if not sidecar.skip:
-                    _do_journaled(journal, sidecar, keeper, sidecars.record(sidecar.path))
+                    do_journaled(journal, sidecar, keeper, sidecars.record(sidecar.path))
             if not fileops.is_regular(keeper.path):
                 raise ActionError(f"keeper {keeper.path} disappeared during the clean-up; stopped "
                                   f"(`imgsearch undo` reverts what was done)")
 
 
-def _do_journaled(journal: Journal, op: Operation, keeper: Record, record: Record) -> None:
+def do_journaled(journal: Journal, op: Operation, keeper: Record, record: Record) -> None:
+    """Journal one operation, carry it out, journal that it is done (also used by
+    search/classify/sort.py)."""
     journal.begin(op, record, fileops.first_missing_folder(op.target) if op.target else None)
     journal.done(op, _do(op, keeper, record))
 
 
-def _sidecar_problem(op: Operation) -> str | None:
+def sidecar_problem(op: Operation) -> str | None:
+    """Why a sidecar stays where it is (None: it goes with its photo)."""
     if not fileops.is_regular(op.path):
         return "sidecar gone or not a regular file"
     if op.target and os.path.lexists(op.target):
