@@ -85,20 +85,19 @@ def search(
         paths, vectors = store.all_vectors(features)
         vindex = vector_index.build(paths, vectors, store.generation)
     if not expand:
-        return _best(store, vindex, vector, vector, k, min_score, exclude, features)
-    first = _best(store, vindex, vector, vector, expand, -1.0, exclude, features)
+        return _best(store, vindex, vector, k, min_score, exclude, features)
+    first = _best(store, vindex, vector, expand, -1.0, exclude, features)
     known = [v for v in (store.vector(m.record.hash, features) for m in first if m.record) if v is not None]
     if not known:
-        return _best(store, vindex, vector, vector, k, min_score, exclude, features)
+        return _best(store, vindex, vector, k, min_score, exclude, features)
     expanded = l2_normalise((vector + EXPAND_WEIGHT * np.mean(known, axis=0)).reshape(1, -1))[0]
-    return _best(store, vindex, expanded, vector, k, min_score, exclude, features)
+    return _best(store, vindex, expanded, k, min_score, exclude, features, scored_by=vector)
 
 
-def _best(store: Store, vindex, ranking: np.ndarray, query: np.ndarray, k: int, min_score: float,
-          exclude: set[str], features: str) -> list[Match]:
-    """Matches ranked by cosine to ``ranking``, scored by cosine to ``query`` (the same vector
-    unless expanded)."""
-    expanded = ranking is not query
+def _best(store: Store, vindex, ranking: np.ndarray, k: int, min_score: float, exclude: set[str], features: str,
+          scored_by: np.ndarray | None = None) -> list[Match]:
+    """Matches ranked by cosine to ``ranking``; scored by cosine to ``scored_by`` when given (the
+    original query of an expanded one), else to ``ranking``."""
     scores, rows = vindex.search(ranking.reshape(1, -1), k + len(exclude))
     matches = []
     for score, row in zip(scores[0], rows[0]):
@@ -108,9 +107,9 @@ def _best(store: Store, vindex, ranking: np.ndarray, query: np.ndarray, k: int, 
         if path in exclude:
             continue
         record = store.record(path)
-        if expanded:
+        if scored_by is not None:
             stored = store.vector(record.hash, features) if record else None
-            score = float(stored @ query) if stored is not None else float(score)
+            score = float(stored @ scored_by) if stored is not None else float(score)
         if score < min_score:
             continue
         matches.append(Match(path, float(score), record))
