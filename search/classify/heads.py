@@ -25,6 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from imgsearch_cnn.indexer.vector_index import l2_normalise
+from imgsearch_cnn.search.clusters.methods import nearest
+
 HEADS = ("logistic", "prototype")
 
 
@@ -59,7 +62,7 @@ class Head:
         x = _powered(vectors, self.power) - self.mean
         if self.projection is not None:
             x = x @ self.projection
-        return _unit(x)
+        return l2_normalise(x)
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         """(n, classes) class probabilities of stored CNN vectors."""
@@ -95,7 +98,7 @@ def fit(vectors: np.ndarray, labels: list[str], unlabelled: np.ndarray | None = 
         return Fitted(head, None)
     unlabelled = _powered(unlabelled, options.power)
     mean, projection = _whitening(np.vstack([vectors, unlabelled]), options)
-    x, u = _unit((vectors - mean) @ projection), _unit((unlabelled - mean) @ projection)
+    x, u = l2_normalise((vectors - mean) @ projection), l2_normalise((unlabelled - mean) @ projection)
     soft = _propagate(x, y, u, len(classes), options)
     confident = np.argsort(-soft.max(axis=1), kind="stable")[: int(len(u) * options.pseudo_share)]
     head = _linear(options, classes, mean, projection, np.vstack([x, u[confident]]),
@@ -105,7 +108,7 @@ def fit(vectors: np.ndarray, labels: list[str], unlabelled: np.ndarray | None = 
 
 def _linear(options: HeadOptions, classes, mean, projection, x: np.ndarray, y: np.ndarray) -> Head:
     if options.head == "prototype":
-        centres = _unit(np.stack([x[y == c].mean(axis=0) for c in range(len(classes))]))
+        centres = l2_normalise(np.stack([x[y == c].mean(axis=0) for c in range(len(classes))]))
         return Head("prototype", classes, options.power, mean, projection, (centres.T * options.prototype_scale).astype(np.float32),
                     np.zeros(len(classes), np.float32))
     from sklearn.linear_model import LogisticRegression
@@ -136,38 +139,22 @@ def _propagate(x: np.ndarray, y: np.ndarray, u: np.ndarray, count: int, options:
     centres = np.stack([x[y == c].mean(axis=0) for c in range(count)])
     soft = fixed
     for _ in range(options.rounds):
-        soft = _softmax(every @ _unit(centres).T / options.temperature)
+        soft = _softmax(every @ l2_normalise(centres).T / options.temperature)
         soft[:labelled] = fixed
         centres = (soft.T @ every) / np.maximum(soft.sum(axis=0), 1e-12)[:, None]
-    neighbours = _nearest(every, options.neighbours)
+    count = min(options.neighbours, len(every) - 1)
+    neighbours = nearest(every, every, "cosine", {}, count + 1)[1][:, 1:] if count >= 1 else None
     smoothed = soft
-    for _ in range(options.smoothing_steps if neighbours.shape[1] else 0):
+    for _ in range(options.smoothing_steps if neighbours is not None else 0):
         smoothed = 0.5 * soft + 0.5 * smoothed[neighbours].mean(axis=1)
         smoothed[:labelled] = fixed
     return smoothed[labelled:]
 
 
-def _nearest(vectors: np.ndarray, k: int) -> np.ndarray:
-    """(n, k) indices of each row's k nearest other rows by cosine (FAISS, exact)."""
-    import faiss
-
-    data = np.ascontiguousarray(vectors, dtype=np.float32)
-    index = faiss.IndexFlatIP(data.shape[1])
-    index.add(data)
-    k = min(k, len(data) - 1)
-    if k < 1:
-        return np.zeros((len(data), 0), np.int64)
-    return index.search(data, k + 1)[1][:, 1:]
-
-
 def _powered(vectors: np.ndarray, power: float) -> np.ndarray:
     """Unit vectors of sign(v) |v|^power."""
     x = np.asarray(vectors, dtype=np.float32)
-    return _unit(np.sign(x) * np.abs(x) ** power)
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    return (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+    return l2_normalise(np.sign(x) * np.abs(x) ** power)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
