@@ -11,6 +11,7 @@ An index folder holds::
     k_choice.png        the last `--k auto` criterion plot
     dupes.json          the last duplicate groups, reused while nothing changed (search/dupes/cache.py)
     classifiers/        trained classifiers, one NAME.npz each (search/classify/model.py)
+    thumbnails/         thumbnails of `imgsearch review`, SIZE/HH/HASH.jpg (search/review/thumbs.py)
 
 Where the index is when no ``--index`` is given: ``$IMGSEARCH_INDEX``; else the project's index,
 ``indexes/default`` in the nearest folder (the current one or a parent) that has an ``indexes/``
@@ -37,8 +38,9 @@ JOURNALS = "journal"
 K_PLOT = "k_choice.png"
 DUPES_CACHE = "dupes.json"
 CLASSIFIERS = "classifiers"
+THUMBNAILS = "thumbnails"
 _INDEX_ENTRIES = (LMDB, LMDB + ".tmp", FAISS, FAISS_PATHS, FAISS_GENERATION, LOCK, JOURNALS, K_PLOT, DUPES_CACHE,
-                  CLASSIFIERS)
+                  CLASSIFIERS, THUMBNAILS)
 
 HOW_TO_CHOOSE = f"choose one with --index DIR or ${ENV_VAR}"
 

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from imgsearch_cnn.search.cli import classify, clusters, common, dupes, groups, index, info, maps, similar, undo
+from imgsearch_cnn.search.cli import classify, clusters, common, dupes, groups, index, info, maps, review, similar, undo
 
 
 class _Group(click.Group):
@@ -52,7 +52,8 @@ def main() -> None:
 
 
 for command in (index.index, similar.similar, info.info, dupes.dupes, dupes.dedupe, clusters.clusters,
-                groups.groups, undo.undo, maps.map_command, classify.train, classify.classify, classify.models):
+                groups.groups, undo.undo, maps.map_command, classify.train, classify.classify, classify.models,
+                review.review):
     main.add_command(command)
 
 if __name__ == "__main__":

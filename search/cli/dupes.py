@@ -9,7 +9,8 @@ from imgsearch_cnn.search.cli.common import (FiniteFloat, check_outputs, emit, f
 
 ACTION_FLAGS = ("trash", "hardlink", "symlink", "delete")
 
-OPTIONS = [
+# How groups are found: shared with `imgsearch review`.
+FIND_OPTIONS = [
     click.option("--preset", type=click.Choice(["exact", "near", "similar"]), default="near", show_default=True,
                  help="exact: byte-identical copies only; near: edited copies; similar: looser, more similar shots found."),
     click.option("--threshold", type=FiniteFloat(0, 1), default=None,
@@ -20,6 +21,8 @@ OPTIONS = [
                       "path:PREFIX, shortest."),
     click.option("--reference", "references", multiple=True, type=click.Path(exists=True, file_okay=False),
                  help="A folder whose files always win and are never changed (repeatable)."),
+]
+OPTIONS = FIND_OPTIONS + [
     click.option("--move-to", type=click.Path(file_okay=False), default=None,
                  help="Action: move duplicates to this folder, outside the indexed folders (keeps folder structure)."),
     click.option("--trash", is_flag=True, help="Action: send duplicates to the OS trash."),
@@ -59,23 +62,30 @@ def run(index, preset, threshold, max_group_size, keep_rules, references, move_t
     if action == "delete" and apply and not yes:
         fail("--delete is permanent: add --yes to confirm (or use --trash / --move-to, which undo can revert)")
     check_outputs(csv_file, html_out)
-    import os
-
     from imgsearch_cnn.indexer.store import Store, StoreError
-    from imgsearch_cnn.search.dupes import actions, groups, job, keep
+    from imgsearch_cnn.search.dupes import actions, job
     from imgsearch_cnn.search.render import dupes as render
     from imgsearch_cnn.search.render import terminal
 
     try:
-        options = groups.DedupeOptions(preset=preset, threshold=threshold, max_group_size=max_group_size,
-                                       keep_rules=keep.parse_rules(keep_rules),
-                                       references=[os.path.realpath(r) for r in references])
+        options = dedupe_options(preset, threshold, max_group_size, keep_rules, references)
         with Store.open(index_path(index), writable=apply and action != "report") as store, \
                 terminal.progress() as progress:
             outcome = job.run(store, options, action, move_to, apply, yes, progress, include_similar_shots)
     except (StoreError, ValueError, actions.ActionError) as exc:
         store_failed(exc)
     emit(render, outcome, csv_file, html_out, as_json)
+
+
+def dedupe_options(preset, threshold, max_group_size, keep_rules, references):
+    """The library's options from FIND_OPTIONS (ValueError for bad keep rules)."""
+    import os
+
+    from imgsearch_cnn.search.dupes import groups, keep
+
+    return groups.DedupeOptions(preset=preset, threshold=threshold, max_group_size=max_group_size,
+                                keep_rules=keep.parse_rules(keep_rules),
+                                references=[os.path.realpath(r) for r in references])
 
 
 def _ignore(index, files) -> None:
