@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from imgsearch_cnn.search.cli.common import ENVIRONMENT_ERROR, fail, index_option, index_path, store_failed, with_options
+from imgsearch_cnn.search.cli.common import (ENVIRONMENT_ERROR, fail, given_options, index_option, index_path,
+                                             store_failed, with_options)
 from imgsearch_cnn.search.cli.dupes import FIND_OPTIONS, dedupe_options
 
 
@@ -20,7 +21,8 @@ from imgsearch_cnn.search.cli.dupes import FIND_OPTIONS, dedupe_options
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="Port on 127.0.0.1 (0: any free port).")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser; only print the address.")
-def review(index, preset, threshold, max_group_size, keep_rules, references, move_to, action, port, no_browser) -> None:
+@click.pass_context
+def review(ctx, index, preset, threshold, max_group_size, keep_rules, references, move_to, action, port, no_browser) -> None:
     """Review duplicates and clusters in your browser, and clean up as you decide.
 
     Starts a local web app (on 127.0.0.1 only; the printed address carries a secret token) with
@@ -28,6 +30,8 @@ def review(index, preset, threshold, max_group_size, keep_rules, references, mov
     clusters` and similar photos. Each decision acts at once through the same engine as `dupes`
     (journaled; `imgsearch undo` or the Undo button reverts it); "not duplicates" is remembered.
     Nothing is ever deleted permanently from the browser. Stop it with Ctrl-C."""
+    if move_to and "action" in given_options(ctx):
+        fail(f"choose one action, not --move-to and --{action}")
     from imgsearch_cnn.indexer.store import StoreError
     from imgsearch_cnn.search.dupes.actions import ActionError
     from imgsearch_cnn.search.render import terminal
