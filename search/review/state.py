@@ -77,6 +77,7 @@ class Review:
             self.root = actions.common_root(store)
         self.groups: list[Group] = list(result.groups)
         self.cluster_labels: tuple[int, dict[str, str]] | None = None  # (generation, path -> label): views.py
+        self.stale = False  # see changed_elsewhere()
 
     # -- the index -----------------------------------------------------------------------------
     @contextmanager
@@ -94,6 +95,7 @@ class Review:
             self.close()
             try:
                 with Store.open(self.index, writable=True) as store:
+                    self.stale |= store.generation != self.generation
                     yield store
                     self.generation = store.generation
             except StoreError as exc:
@@ -106,9 +108,12 @@ class Review:
                 self._reader = None
 
     def changed_elsewhere(self) -> bool:
-        """Whether another process changed the index since this review last looked."""
+        """Whether another process (`imgsearch index`, `undo`...) changed the index since the
+        groups were found: they may then miss new duplicates, so they are no longer kept as the
+        `dupes` result, and the page suggests a restart."""
         with self.reading() as store:
-            return store.generation != self.generation
+            self.stale |= store.generation != self.generation
+        return self.stale
 
     # -- photos --------------------------------------------------------------------------------
     def record(self, pid: str) -> Record:
@@ -148,7 +153,8 @@ class Review:
             return {"page": number, "pages": pages, "size": size, "total": len(chosen),
                     "duplicates": sum(g.tier == DUPLICATES for g in self.groups),
                     "shots": sum(g.tier != DUPLICATES for g in self.groups),
-                    "action": self.action_words(), "groups": [self.group_json(g) for g in shown]}
+                    "action": self.action_words(), "changed_elsewhere": self.changed_elsewhere(),
+                    "groups": [self.group_json(g) for g in shown]}
 
     def find(self, gid: str) -> Group:
         with self._lock:
@@ -172,7 +178,8 @@ class Review:
     def save_groups(self, store: Store) -> None:
         """Drop photos that left the index and groups left with one photo, and keep the list as
         the `dupes` result of the index as it is now, so a reopened review (or `dupes`) shows
-        what remains without checking every pair again."""
+        what remains without checking every pair again (unless another process changed the
+        index meanwhile: see changed_elsewhere())."""
         with self._lock:
             kept = []
             for group in self.groups:
@@ -181,5 +188,7 @@ class Review:
                     kept.append(Group(members[0].record, members, group.keeper_reason, group.tier))
             self.groups = kept
             self.paths.update({photo_id(m.record.path): m.record.path for g in kept for m in g.members})
+            if self.stale:
+                return
             cache.save(store, self.options.dedupe, DedupeResult(kept, self.result.pairs_checked,
                                                                 self.result.seconds, self.result.stats))

@@ -81,6 +81,13 @@ def test_a_user_reviews_duplicates_in_the_browser_and_nothing_is_lost(library):
         tab.keyboard.press("n")
         _wait_for_groups(tab, GROUPS - 3)
 
+        # one group at a time: S skips to the next one
+        tab.goto(server.url.split("?")[0] + "#/one")
+        _wait_for_groups(tab, 1)
+        shown = tab.locator("section.group").get_attribute("data-id")
+        tab.keyboard.press("s")
+        tab.wait_for_function(f"() => document.querySelector('section.group').dataset.id !== '{shown}'")
+
         # 4. the photo page: similar photos, and the clusters' contact sheets
         tab.goto(server.url.split("?")[0] + "#/clusters")
         tab.wait_for_selector("section.cluster")

@@ -1,10 +1,11 @@
 // imgsearch review: the page. Views are chosen by the address's #fragment:
-//   #/dupes?page=N, #/shots?page=N, #/group/ID, #/photo/ID, #/clusters?page=N, #/cluster/LABEL?page=N
+//   #/dupes?page=N, #/shots?page=N, #/one?page=N (one group at a time), #/group/ID, #/photo/ID, #/clusters?page=N, #/cluster/LABEL?page=N
 // Every text from the index (file names, folders) goes in through textContent, never as HTML.
 "use strict";
 
 const CSRF = document.querySelector('meta[name="csrf"]').content;
 const PAGE_SIZE = 20;
+const VIEWS = {dupes: ["duplicates", PAGE_SIZE], shots: ["shots", PAGE_SIZE], one: ["all", 1]};  // tier, groups a page
 const main = document.getElementById("main");
 const state = {view: null, page: 1, groups: [], focus: 0, skipped: new Set()};
 
@@ -96,23 +97,27 @@ function groupSection(group, index) {
   return section;
 }
 
-async function showGroups(tier, page) {
-  const data = await api("GET", `/api/groups?tier=${tier}&page=${page}&size=${PAGE_SIZE}`);
+async function showGroups(name, page) {
+  const [tier, size] = VIEWS[name];
+  const data = await api("GET", `/api/groups?tier=${tier}&page=${page}&size=${size}`);
   state.page = data.page;
   state.groups = data.groups.filter((g) => !state.skipped.has(g.id))
       .concat(data.groups.filter((g) => state.skipped.has(g.id)));
   document.getElementById("summary").textContent =
     `${data.duplicates} duplicate group(s), ${data.shots} similar-shot group(s) left \u00b7 deciding ${data.action}`;
   main.replaceChildren();
+  if (data.changed_elsewhere) {
+    main.append(el("p", {class: "warning", text: "The index was changed by another command since these groups were " +
+      "found (new photos are not in them): restart `imgsearch review` to see every group."}));
+  }
   if (!state.groups.length) {
-    main.append(el("p", {class: "empty", text: tier === "duplicates" ? "No duplicate group left to decide." :
-                                               "No similar-shot group left to decide."}));
+    main.append(el("p", {class: "empty", text: {duplicates: "No duplicate group left to decide.",
+      shots: "No similar-shot group left to decide.", all: "No group left to decide."}[tier]}));
     return;
   }
-  const base = tier === "duplicates" ? "#/dupes" : "#/shots";
   main.append(el("p", {class: "total", text: `${data.total} group(s); each decision acts at once: ${data.action}`}));
-  state.groups.forEach((group, i) => main.append(groupSection(group, (data.page - 1) * PAGE_SIZE + i)));
-  const nav = pager(data.page, data.pages, base);
+  state.groups.forEach((group, i) => main.append(groupSection(group, (data.page - 1) * size + i)));
+  const nav = pager(data.page, data.pages, `#/${name}`);
   if (nav) main.append(nav);
   setFocus(Math.min(state.focus, state.groups.length - 1), false);
 }
@@ -142,13 +147,15 @@ async function decide(group, what, keeper) {
   } catch (error) {
     say(error.message, true);
   }
-  await route();
+  if (state.view === "group") location.hash = "#/dupes";  // that group is decided: back to the list
+  else await route();
 }
 
 function skip(group) {
   state.skipped.add(group.id);
   say("skipped for now: it stays on the list");
-  setFocus(state.focus + 1);
+  if (state.view === "one") location.hash = `#/one?page=${state.page + 1}`;
+  else setFocus(state.focus + 1);
 }
 
 async function bulk() {
@@ -276,8 +283,7 @@ async function route() {
   state.view = parts[0];
   document.querySelectorAll("header nav a").forEach((a) => a.classList.toggle("current", a.dataset.view === parts[0]));
   try {
-    if (parts[0] === "dupes") await showGroups("duplicates", page);
-    else if (parts[0] === "shots") await showGroups("shots", page);
+    if (parts[0] in VIEWS) await showGroups(parts[0], page);
     else if (parts[0] === "group") await showGroup(parts[1]);
     else if (parts[0] === "photo") await showPhoto(parts[1]);
     else if (parts[0] === "clusters") await showClusters(page);
@@ -302,7 +308,7 @@ function onKey(e) {
   }
   if (key === "?") { document.getElementById("help").hidden = false; return; }
   if (key === "u" || key === "U") { undo(); return; }
-  const grouped = state.view === "dupes" || state.view === "shots" || state.view === "group";
+  const grouped = state.view in VIEWS || state.view === "group";
   if (!grouped) return;
   const group = state.groups[state.focus];
   if (key === "a" || key === "A") bulk();

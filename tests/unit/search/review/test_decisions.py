@@ -171,3 +171,17 @@ def test_the_review_never_deletes_and_refuses_a_move_without_destination(collect
         Review(root / "idx", ReviewOptions(action="delete"))
     with pytest.raises(ReviewError):
         Review(root / "idx", ReviewOptions(action="move"))
+
+
+def test_groups_are_no_longer_kept_as_the_dupes_result_once_another_command_changed_the_index(collection):
+    photos, reference, root = collection
+    review = _review(root, reference)
+    assert not review.changed_elsewhere()
+    draw_photo(2, (400, 300)).resize((300, 225)).save(photos / "b_medium.jpg", quality=85)
+    review.close()
+    fake_index(root / "idx", [photos, reference])  # `imgsearch index` meanwhile: a new copy of b
+    assert review.changed_elsewhere()
+    decisions.keep(review, group_id(_group_with(review, "a.jpg")))
+    again = _review(root, reference)
+    assert not again.result.cached, "a new search, which sees the new photo"
+    assert ["b.jpg", "b_medium.jpg", "b_small.jpg"] in _names(again)
