@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -209,7 +210,7 @@ def export_onnx(spec: ModelSpec, cache_dir: Path) -> Path:
     model = build(spec)
     size = spec.preprocessing.size
     dummy = torch.zeros(1, 3, size, size)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # several processes (Ray workers) may export at once
     with torch.no_grad():
         torch.onnx.export(
             model, (dummy,), str(tmp), input_names=["images"], output_names=["features"],

@@ -2,10 +2,11 @@
 
 Sub-databases::
 
-    meta          schema version, model (id, weights, preprocessing, dims), generation, roots
+    meta          schema version, vector codec, model (id, weights, preprocessing, dims), generation, roots
     files         real path -> record (size, mtime_ns, hash, width, height, format, taken)
-    vectors       content hash -> float32 vector (files with equal content share one)
-    colors        content hash -> float32 HSV colour histogram (indexer/color.py)
+    vectors       content hash -> CNN vector (files with equal content share one), in the
+                  index's codec: one byte a number since schema 2 (indexer/codec.py)
+    colors        content hash -> HSV colour histogram (indexer/color.py), same codec
     phash         content hash -> 8 uint64 perceptual hashes (indexer/phash.py)
     failures      path -> why it could not be read, with its size and mtime then
     extra         free-form per-feature data (clusters, ignore lists...)
@@ -29,17 +30,19 @@ from typing import Iterator
 import lmdb
 import numpy as np
 
-from imgsearch_cnn.indexer import layout
+from imgsearch_cnn.indexer import codec, layout
 from imgsearch_cnn.indexer.errors import explain
 from imgsearch_cnn.indexer.record import Record
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: vectors in the uint8 codec; schema 1 indexes (float32) are read as they are
 _MAP_SIZE = 1 << 40  # address space only: LMDB's file grows as data is written
 _DBS = ("meta", "files", "vectors", "colors", "phash", "failures", "extra")
 
 
-# Per-content features: name -> (sub-database, element type).
-FEATURES = {"cnn": ("vectors", np.float32), "color": ("colors", np.float32), "phash": ("phash", np.uint64)}
+# Per-content features: name -> sub-database. Vectors go through the index's codec; the
+# perceptual hashes are kept as they are (8 uint64).
+FEATURES = {"cnn": "vectors", "color": "colors", "phash": "phash"}
+CODED = ("cnn", "color")
 
 
 class StoreError(RuntimeError):
@@ -76,6 +79,7 @@ def _create(lmdb_dir: Path) -> None:
             env.open_db(name.encode(), txn=txn, create=True)
         meta = env.open_db(b"meta", txn=txn)
         txn.put(b"schema_version", json.dumps(SCHEMA_VERSION).encode(), db=meta)
+        txn.put(b"vector_codec", json.dumps(codec.UINT8).encode(), db=meta)
     env.close()
     os.replace(tmp, lmdb_dir)
 
@@ -89,6 +93,7 @@ class Store:
         self.writable = writable
         self._lock_handle = lock_handle
         self._dbs = {name: env.open_db(name.encode(), create=writable) for name in _DBS}
+        self.codec = self.get_meta("vector_codec") or codec.FLOAT32  # indexes before schema 2: float32
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -220,11 +225,16 @@ class Store:
             return txn.stat(self._dbs["vectors"])["entries"]
 
     def vector(self, content_hash: str, features: str = "cnn") -> np.ndarray | None:
-        """The stored features of some content: ``features`` is a key of FEATURES."""
-        db, dtype = FEATURES[features]
-        with self.env.begin(db=self._dbs[db]) as txn:
+        """The stored features of some content (float32; uint64 for "phash"): ``features`` is a
+        key of FEATURES."""
+        with self.env.begin(db=self._dbs[FEATURES[features]]) as txn:
             raw = txn.get(_k(content_hash))
-        return None if raw is None else np.frombuffer(raw, dtype=dtype).copy()
+        return None if raw is None else self._decode([raw], features)[0]
+
+    def _decode(self, raws: list, features: str) -> np.ndarray:
+        if features in CODED:
+            return codec.decode_many(raws, self.codec)
+        return np.frombuffer(b"".join(raws), np.uint64).reshape(len(raws), -1)
 
     def has_vector(self, content_hash: str) -> bool:
         with self.env.begin(db=self._dbs["vectors"]) as txn:
@@ -236,19 +246,34 @@ class Store:
 
     def all_vectors(self, features: str = "cnn") -> tuple[list[str], np.ndarray]:
         """Every file's path and vector, in path order (what the FAISS index is built from)."""
-        dims = (self.model or {}).get("dims", 0) if features == "cnn" else 0
+        paths, matrix = [], None
+        for block_paths, block in self.vector_blocks(features):
+            if matrix is None:  # room for every file's vector, filled a block at a time
+                matrix = np.empty((self.count(), block.shape[1]), block.dtype)
+            matrix[len(paths):len(paths) + len(block)] = block
+            paths += block_paths
+        if matrix is None:
+            dims = (self.model or {}).get("dims", 0) if features == "cnn" else 0
+            return paths, np.zeros((0, dims), dtype=np.uint64 if features == "phash" else np.float32)
+        return paths, matrix[:len(paths)]
+
+    def vector_blocks(self, features: str = "cnn", size: int = 1 << 16) -> Iterator[tuple[list[str], np.ndarray]]:
+        """Every file's path and vector, in path order, ``size`` files at a time (a million
+        vectors need not be in memory at once)."""
         paths, rows = [], []
-        with self.env.begin(buffers=True) as txn:
-            db, dtype = FEATURES[features]
-            vectors = txn.cursor(db=self._dbs[db])
+        with self.env.begin() as txn:
+            vectors = txn.cursor(db=self._dbs[FEATURES[features]])
             for key, raw in txn.cursor(db=self._dbs["files"]):
-                content = json.loads(bytes(raw))["hash"]
-                vec = vectors.get(_k(content)) if vectors.set_key(_k(content)) else None
+                content = json.loads(raw)["hash"]
+                vec = vectors.value() if vectors.set_key(_k(content)) else None
                 if vec is not None:
                     paths.append(_s(key))
-                    rows.append(np.frombuffer(vec, dtype=dtype))
-        matrix = np.vstack(rows) if rows else np.zeros((0, dims), dtype=dtype)
-        return paths, matrix
+                    rows.append(vec)
+                if len(rows) == size:
+                    yield paths, self._decode(rows, features)
+                    paths, rows = [], []
+        if rows:
+            yield paths, self._decode(rows, features)
 
     def get_extra(self, key: str):
         """Free-form JSON saved by a feature (clusters, ignore list...)."""
@@ -280,7 +305,7 @@ class Store:
             "index": str(self.path), "photos": self.count(), "model": model.get("model_id"),
             "dims": model.get("dims"), "preprocessing": model.get("preprocessing"),
             "size_on_disk_bytes": self.size_on_disk(), "schema_version": self.get_meta("schema_version"),
-            "failures": len(self.failures()),
+            "vector_codec": self.codec, "failures": len(self.failures()),
         }
 
 
@@ -305,8 +330,9 @@ class Writer:
         """Store features of some content, by FEATURES name: put_features(h, cnn=v, color=c)."""
         for name, value in features.items():
             if value is not None:
-                db, dtype = FEATURES[name]
-                self._txn.put(_k(content_hash), np.ascontiguousarray(value, dtype).tobytes(), db=self._db(db))
+                raw = codec.encode(value, self._store.codec) if name in CODED else \
+                    np.ascontiguousarray(value, np.uint64).tobytes()
+                self._txn.put(_k(content_hash), raw, db=self._db(FEATURES[name]))
 
     def put_failure(self, path: str, reason: str, size: int, mtime_ns: int) -> None:
         value = {"reason": reason, "size": size, "mtime_ns": mtime_ns, "at": time.time()}
@@ -321,7 +347,7 @@ class Writer:
         used = {json.loads(bytes(raw))["hash"] for _, raw in self._txn.cursor(db=self._db("files"))}
         stale = [bytes(k) for k, _ in self._txn.cursor(db=self._db("vectors")) if _s(k) not in used]
         for key in stale:
-            for db, _ in FEATURES.values():
+            for db in FEATURES.values():
                 self._txn.delete(key, db=self._db(db))
         return len(stale)
 

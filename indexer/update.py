@@ -34,6 +34,8 @@ class IndexOptions:
     device: str = "auto"
     batch_size: int | None = None
     workers: int | None = None
+    engine: str = "local"  # or "ray": embed on a Ray cluster (indexer/ray_engine.py)
+    address: str | None = None  # the Ray cluster to join (None: start a local one)
 
 
 @dataclass
@@ -195,18 +197,32 @@ def _copy_record(source: Record, info: scan.FileInfo, content: str) -> Record:
                   source.meta)
 
 
-def _embed_and_store(store, spec, options, to_embed, known, summary, progress, embedder=None) -> None:
-    embedder = embedder or embed.Embedder(spec, options.device)
-    summary.device = f"{embedder.device} ({embedder.runtime})"
-    batch_size = options.batch_size or embed.DEFAULT_BATCH_SIZE[embedder.device]
-    workers = options.workers if options.workers is not None else embed.default_workers()
-    infos = {info.path: (info, content) for info, content in to_embed}
-    paths = [info.path for info, _ in to_embed]
-    done = 0
-    progress("embed", 0, len(paths))
+def _local_batches(embedder, paths: list[str], spec: ModelSpec, batch_size: int, workers: int):
+    """(photos of a batch, those embedded, their vectors), decoded in ``workers`` processes."""
     loaded = embed.load_all(paths, spec.preprocessing, workers, gpu_jpeg=embedder.decodes_jpeg)
     for batch in embed.batches(loaded, batch_size):
         good, vectors = embedder.embed_loaded(batch)
+        yield batch, good, vectors
+
+
+def _embed_and_store(store, spec, options, to_embed, known, summary, progress, embedder=None) -> None:
+    infos = {info.path: (info, content) for info, content in to_embed}
+    paths = [info.path for info, _ in to_embed]
+    if options.engine == "ray":
+        from imgsearch_cnn.indexer.ray_engine import RayEmbedding
+
+        engine = RayEmbedding(spec, options.device, options.address, options.workers)
+        summary.device = engine.describe
+        results = engine.batches(paths, options.batch_size or embed.DEFAULT_BATCH_SIZE[engine.device])
+    else:
+        embedder = embedder or embed.Embedder(spec, options.device)
+        summary.device = f"{embedder.device} ({embedder.runtime})"
+        workers = options.workers if options.workers is not None else embed.default_workers()
+        results = _local_batches(embedder, paths, spec, options.batch_size or embed.DEFAULT_BATCH_SIZE[embedder.device],
+                                 workers)
+    done = 0
+    progress("embed", 0, len(paths))
+    for batch, good, vectors in results:
         with store.transaction() as writer:
             if store.model is None and good:
                 model = {"model_id": spec.model_id, "weights": spec.weights,

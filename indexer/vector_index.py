@@ -1,9 +1,12 @@
 """Vectors: the FAISS file of an index (built from LMDB, saved atomically, rebuilt whenever
 stale) and the vector arithmetic every feature shares (normalisation, PCA, IVF, sampling).
 
-Vectors are L2-normalised, so inner product is cosine similarity. Up to ``exact_limit`` vectors
-use an exact flat index; larger collections use IVF (inverted lists) with ``nprobe`` lists
-searched per query, which trades a little recall for speed (see docs/BENCHMARKS.md).
+Vectors are L2-normalised, so inner product is cosine similarity. Up to ``COMPRESS_ABOVE``
+vectors the FAISS file is an exact flat index. Above, it is compressed (PCA to 256 dimensions,
+inverted lists, 4-bit scalar quantisation: 128 bytes a photo instead of 5,120), and each search re-ranks its best
+candidates by their exact cosine to the query, computed from the vectors in LMDB: recall@10
+against exact search and the sizes at 100,000 and 1,000,000 photos are in docs/BENCHMARKS.md
+("Scale"), measured by tools/bench_scale.py.
 """
 
 from __future__ import annotations
@@ -11,32 +14,49 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from imgsearch_cnn.indexer import layout
 from imgsearch_cnn.indexer.store import Store
 
-EXACT_LIMIT = 200_000
+COMPRESS_ABOVE = 200_000  # more vectors: the compressed FAISS file (see module doc)
+COMPRESSED_DIMS = 256  # PCA dimensions before the inverted lists
+COMPRESSED_CODE = "SQ4"  # 4 bits a dimension: trains in seconds, where product quantisation took minutes
+COMPRESSED_NPROBE = 48  # inverted lists searched per query
+RERANK = 10  # candidates re-ranked exactly per result asked for
 _BLOCK = 1 << 16  # rows transformed at a time
-IVF_NPROBE = 32
 
 
 @dataclass
 class VectorIndex:
-    """A FAISS index and the file path of each of its rows."""
+    """A FAISS index and the file path of each of its rows; a compressed index also has
+    ``exact``, which gives the stored vectors of some rows for re-ranking."""
 
     index: object  # faiss.Index
     paths: list[str]
     generation: int
+    exact: Callable[[np.ndarray], np.ndarray] | None = None
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Scores and row numbers of the ``k`` nearest rows for each query (-1 where none)."""
         k = min(k, len(self.paths))
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
         if k == 0:
             empty = np.zeros((len(queries), 0))
             return empty.astype(np.float32), empty.astype(np.int64)
-        return self.index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        if self.exact is None:
+            return self.index.search(queries, k)
+        _, candidates = self.index.search(queries, min(k * RERANK, len(self.paths)))
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        rows = np.full((len(queries), k), -1, dtype=np.int64)
+        for n, (query, found) in enumerate(zip(queries, candidates)):
+            found = found[found >= 0]
+            exact = self.exact(found) @ query
+            best = np.argsort(-exact, kind="stable")[:k]
+            scores[n, :len(best)], rows[n, :len(best)] = exact[best], found[best]
+        return scores, rows
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
@@ -82,12 +102,46 @@ def ivf_index(vectors: np.ndarray, nprobe: int, seed: int = 0):
     return index
 
 
-def build(paths: list[str], vectors: np.ndarray, generation: int, exact_limit: int = EXACT_LIMIT) -> VectorIndex:
-    """Build the FAISS index for these vectors (exact below ``exact_limit`` rows, IVF above)."""
+def training_rows(n: int, seed: int = 0) -> np.ndarray:
+    """The rows a compressed index of ``n`` vectors is trained on."""
+    return sample_rows(n, max(40 * _lists(n), 100_000), seed)
+
+
+def _lists(n: int) -> int:
+    return max(1, int(np.sqrt(n)))
+
+
+def compressed_index(sample: np.ndarray, n: int):
+    """An empty compressed index for ``n`` vectors, trained on ``sample`` (see training_rows):
+    PCA to COMPRESSED_DIMS, about sqrt(n) inverted lists, COMPRESSED_CODE codes, inner product."""
     import faiss
 
-    if len(vectors) > exact_limit:
-        return VectorIndex(ivf_index(vectors, IVF_NPROBE), paths, generation)
+    dims = sample.shape[1]
+    index = faiss.index_factory(dims, f"PCAR{min(COMPRESSED_DIMS, dims)},IVF{_lists(n)},{COMPRESSED_CODE}",
+                                faiss.METRIC_INNER_PRODUCT)
+    index.train(np.ascontiguousarray(sample, dtype=np.float32))
+    faiss.extract_index_ivf(index).nprobe = COMPRESSED_NPROBE
+    return index
+
+
+def is_compressed(index) -> bool:
+    import faiss
+
+    return not isinstance(faiss.downcast_index(index), faiss.IndexFlat)
+
+
+def build(paths: list[str], vectors: np.ndarray, generation: int, compress_above: int | None = None,
+          exact: Callable[[np.ndarray], np.ndarray] | None = None) -> VectorIndex:
+    """Build the FAISS index for these vectors: exact up to ``compress_above`` rows (default
+    COMPRESS_ABOVE), compressed above (``exact``, which gives the vectors of some rows,
+    re-ranks its candidates; by default rows of ``vectors``)."""
+    import faiss
+
+    if len(vectors) > (COMPRESS_ABOVE if compress_above is None else compress_above):
+        index = compressed_index(vectors[training_rows(len(vectors))], len(vectors))
+        for start in range(0, len(vectors), _BLOCK):
+            index.add(np.ascontiguousarray(vectors[start:start + _BLOCK], dtype=np.float32))
+        return VectorIndex(index, paths, generation, exact or (lambda rows: vectors[rows]))
     index = faiss.IndexFlatIP(vectors.shape[1])
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
@@ -132,12 +186,41 @@ def load(store: Store) -> VectorIndex:
             sidecar = json.load(handle)
         if sidecar["generation"] == generation:
             index = faiss.read_index(index_file)
-            if index.ntotal == len(sidecar["paths"]):
-                return VectorIndex(index, sidecar["paths"], generation)
+            paths = sidecar["paths"]
+            if index.ntotal == len(paths):
+                return VectorIndex(index, paths, generation, stored_vectors(store, paths) if is_compressed(index) else None)
     except (OSError, ValueError, KeyError, RuntimeError):
         pass  # missing, stale or damaged: rebuilt below
-    paths, vectors = store.all_vectors()
-    vindex = build(paths, vectors, generation)
+    if store.count() > COMPRESS_ABOVE:
+        vindex = _compressed_from_store(store)
+    else:
+        paths, vectors = store.all_vectors()
+        vindex = build(paths, vectors, generation)
     if store.writable:
         save(store, vindex)
     return vindex
+
+
+def _compressed_from_store(store: Store) -> VectorIndex:
+    """The compressed index built straight from LMDB in two passes (the training sample, then
+    every vector a block at a time), so a million vectors are never in memory at once."""
+    wanted = training_rows(store.count())
+    picked, seen = [], 0
+    for _, block in store.vector_blocks():
+        rows = wanted[(wanted >= seen) & (wanted < seen + len(block))] - seen
+        picked.append(block[rows])
+        seen += len(block)
+    index = compressed_index(np.concatenate(picked), seen)
+    paths: list[str] = []
+    for block_paths, block in store.vector_blocks():
+        index.add(block)
+        paths += block_paths
+    return VectorIndex(index, paths, store.generation, stored_vectors(store, paths))
+
+
+def stored_vectors(store: Store, paths: list[str]) -> Callable[[np.ndarray], np.ndarray]:
+    """rows -> the stored vectors of those rows' photos (for re-ranking a compressed index)."""
+    def vectors(rows: np.ndarray) -> np.ndarray:
+        found = [store.vector(store.record(paths[row]).hash) for row in rows]
+        return np.vstack(found) if found else np.zeros((0, (store.model or {}).get("dims", 0)), np.float32)
+    return vectors

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from imgsearch_cnn.search.cli.common import SOME_FAILED, index_option, index_path, store_failed
+from imgsearch_cnn.search.cli.common import SOME_FAILED, fail, index_option, index_path, store_failed
 
 DEVICES = click.Choice(["auto", "cpu", "cuda"])
 
@@ -21,8 +21,20 @@ DEVICES = click.Choice(["auto", "cpu", "cuda"])
 @click.option("--workers", type=click.IntRange(0), default=None,
               help="Decoding processes (default: 0 on 2 cores, about half the cores beyond two; 0 = in the main process).")
 @click.option("--rebuild", is_flag=True, help="Delete the index first and build it again (e.g. for another model).")
-def index(folders, index, model, weights, device, batch_size, workers, rebuild) -> None:
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="ray: read, decode and embed on a Ray cluster's workers (pip install 'imgsearch-cnn[ray]'); "
+                   "this process still writes the index.")
+@click.option("--address", default=None,
+              help="With --engine ray: the cluster to join (e.g. ray://head:10001 or auto); default: start a local Ray.")
+def index(folders, index, model, weights, device, batch_size, workers, rebuild, engine, address) -> None:
     """Index the photos in FOLDERS. Incremental: only new, changed, moved or deleted files cost work."""
+    if address and engine != "ray":
+        fail("--address needs --engine ray")
+    if engine == "ray":
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            fail("--engine ray needs Ray: pip install 'imgsearch-cnn[ray]'")
     from imgsearch_cnn.indexer import layout
     from imgsearch_cnn.indexer.store import StoreError
     from imgsearch_cnn.indexer.update import IndexOptions, open_for_model, update_index
@@ -37,7 +49,8 @@ def index(folders, index, model, weights, device, batch_size, workers, rebuild) 
         store_failed(exc)
     with store, terminal.progress() as progress:
         try:
-            summary = update_index(store, folders, spec, IndexOptions(device, batch_size, workers), progress)
+            summary = update_index(store, folders, spec, IndexOptions(device, batch_size, workers, engine, address),
+                                   progress)
         except (StoreError, RuntimeError) as exc:
             store_failed(exc)
     terminal.print_summary(summary, path)

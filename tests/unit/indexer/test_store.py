@@ -73,7 +73,7 @@ def test_roots_and_facts(tmp_path):
             w.put_failure("/photos/bad.jpg", "not an image", 3, 4)
         assert store.roots() == ["/photos"]
         facts = store.facts()
-    assert (facts["photos"], facts["failures"], facts["schema_version"]) == (1, 1, 1)
+    assert (facts["photos"], facts["failures"], facts["schema_version"], facts["vector_codec"]) == (1, 1, 2, "uint8")
 
 
 def test_newer_schema_is_refused(tmp_path):
@@ -92,3 +92,33 @@ def test_unreferenced_vectors_are_dropped(tmp_path):
         with store.transaction() as w:
             assert w.drop_unreferenced_vectors() == 1
         assert store.has_vector("keep") and not store.has_vector("orphan")
+
+
+def test_an_index_made_before_the_compact_codec_is_read_and_extended_as_float32(tmp_path):
+    with Store.open(tmp_path / "idx", writable=True, create=True) as store:
+        store.set_meta("vector_codec", None)  # what a schema 1 index holds: no codec, float32 vectors
+        store.set_meta("schema_version", 1)
+    vector = np.random.default_rng(0).standard_normal(1280).astype(np.float32)
+    with Store.open(tmp_path / "idx", writable=True) as store:
+        assert store.codec == "float32"
+        with store.transaction() as w:
+            w.put_record(_record("/p/a.jpg"))
+            w.put_features("h1", cnn=vector)
+    with Store.open(tmp_path / "idx") as store:
+        assert np.array_equal(store.vector("h1"), vector)
+        assert store.all_vectors()[1].tobytes() == vector.tobytes()
+
+
+def test_new_indexes_keep_vectors_in_one_byte_a_number(tmp_path):
+    vector = np.abs(np.random.default_rng(0).standard_normal(1280)).astype(np.float32)
+    with Store.open(tmp_path / "idx", writable=True, create=True) as store:
+        with store.transaction() as w:
+            w.put_record(_record("/p/a.jpg"))
+            w.put_features("h1", cnn=vector, phash=np.arange(8, dtype=np.uint64))
+        with store.env.begin(db=store._dbs["vectors"]) as txn:
+            assert len(txn.get(b"h1")) == 1280 + 12
+        back = store.vector("h1")
+        assert back.dtype == np.float32 and float(back @ vector / np.linalg.norm(back) / np.linalg.norm(vector)) > 0.9999
+        assert store.vector("h1", "phash").tolist() == list(range(8))
+        paths, phashes = store.all_vectors("phash")
+        assert phashes.dtype == np.uint64 and phashes.shape == (1, 8)

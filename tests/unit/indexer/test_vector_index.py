@@ -60,3 +60,26 @@ def test_sample_rows_is_sorted_seeded_and_capped():
     assert vector_index.sample_rows(5, 10, 0).tolist() == [0, 1, 2, 3, 4]
     rows = vector_index.sample_rows(1000, 10, 3)
     assert len(rows) == 10 and rows.tolist() == sorted(rows) == vector_index.sample_rows(1000, 10, 3).tolist()
+
+
+def test_a_large_collection_gets_a_compressed_file_whose_answers_are_reranked_exactly(tmp_path, monkeypatch):
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(50, 64))
+    data = vector_index.l2_normalise(np.repeat(centres, 60, axis=0) + rng.normal(scale=0.3, size=(3000, 64)))
+    monkeypatch.setattr(vector_index, "COMPRESS_ABOVE", 1000)
+    with Store.open(tmp_path / "idx", writable=True, create=True) as store:
+        store.set_meta("model", {"model_id": "x", "dims": 64})
+        with store.transaction() as w:
+            for n, vector in enumerate(data):
+                w.put_record(_record(f"/p/{n:04d}.jpg", f"h{n:04d}"))
+                w.put_features(f"h{n:04d}", cnn=vector)
+        built = vector_index.load(store)
+        assert vector_index.is_compressed(built.index) and built.exact is not None
+    assert (tmp_path / "idx" / "vectors.faiss").stat().st_size < data.nbytes / 4
+    with Store.open(tmp_path / "idx") as store:
+        loaded = vector_index.load(store)  # from the file, re-ranked from LMDB
+        stored = store.all_vectors()[1]
+        scores, rows = loaded.search(stored[:50], 10)
+    truth = np.argsort(-(stored[:50] @ stored.T), axis=1)[:, :10]
+    assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(truth, rows)]) >= 0.95
+    assert np.allclose(scores, np.take_along_axis(stored[:50] @ stored.T, rows, axis=1), atol=1e-5)
