@@ -6,7 +6,8 @@ For each size N, writes N photos through the real store API (a record, a 1280-d 
 colour histogram and perceptual hashes each, in transactions of 10,000, as `imgsearch index`
 does), builds the FAISS file the way `imgsearch index` does after a run, and reports:
 
-* index time: LMDB writes, then the FAISS file;
+* index time: LMDB writes, then the FAISS file (and the peak memory of building it, which
+  counts the LMDB pages mapped from the file);
 * size on disk of the index folder (LMDB + FAISS files);
 * `imgsearch similar PHOTO --index IDX` on an indexed photo, end to end in a new process
   (start-up, FAISS load, search, re-ranking): median wall time of 3 runs and peak memory;
@@ -28,12 +29,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from imgsearch_cnn.indexer import color, models, vector_index
+from imgsearch_cnn.indexer import codec, color, models, vector_index
 from imgsearch_cnn.indexer.store import Record, Store
 
 DIMS = 1280
@@ -62,7 +64,7 @@ class Vectors:
         return vector_index.l2_normalise(vectors)
 
 
-def build(folder: Path, n: int, vectors: Vectors) -> tuple[Path, str, float, float, float]:
+def build(folder: Path, n: int, vectors: Vectors, vector_codec: str = codec.UINT8) -> tuple[Path, str, float, float, float]:
     """The index; returns (index folder, query photo path, LMDB seconds, FAISS seconds, peak
     memory of the FAISS build in GB)."""
     spec = models.resolve()
@@ -73,6 +75,8 @@ def build(folder: Path, n: int, vectors: Vectors) -> tuple[Path, str, float, flo
     rng = np.random.default_rng(1)
     started = time.perf_counter()
     with Store.open(folder / "idx", writable=True, create=True) as store:
+        store.set_meta("vector_codec", vector_codec)
+        store.codec = vector_codec
         for start in range(0, n, BATCH):
             block = vectors.block(min(BATCH, n - start))
             colours = vector_index.l2_normalise(rng.random((len(block), color.DIMS), dtype=np.float32) ** 4)
@@ -167,18 +171,20 @@ def main() -> None:
     parser.add_argument("sizes", type=int, nargs="+")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--like", default=None, help="an index whose vectors the synthetic ones copy")
+    parser.add_argument("--codec", choices=codec.CODECS, default=codec.UINT8,
+                        help="how LMDB keeps the vectors (float32: the format of schema 1 indexes)")
     parser.add_argument("--keep", default=None, help="build under this folder and leave the indexes there")
     args = parser.parse_args()
     vectors = Vectors(args.like)
-    print("| photos | FAISS file | LMDB writes | FAISS build (peak memory) | index on disk | `similar` end to end | "
+    print("| photos | vectors in LMDB | FAISS file | LMDB writes | FAISS build (peak memory) | index on disk | `similar` end to end | "
           "`similar` peak memory | recall@10 vs exact |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for n in args.sizes:
-        with tempfile.TemporaryDirectory(dir=args.keep) as tmp:
-            index, query, written, faiss_seconds, faiss_memory = build(Path(tmp), n, vectors)
+        with (nullcontext(tempfile.mkdtemp(dir=args.keep)) if args.keep else tempfile.TemporaryDirectory()) as tmp:
+            index, query, written, faiss_seconds, faiss_memory = build(Path(tmp), n, vectors, args.codec)
             seconds, peak = similar_end_to_end(index, query)
             kind = "compressed" if n > vector_index.COMPRESS_ABOVE else "exact"
-            print(f"| {n:,} | {kind} | {written:.0f} s | {faiss_seconds:.0f} s ({faiss_memory:.1f} GB) | "
+            print(f"| {n:,} | {args.codec} | {kind} | {written:.0f} s | {faiss_seconds:.0f} s ({faiss_memory:.1f} GB) | "
                   f"{size_on_disk(index) / 1e9:.2f} GB | "
                   f"{seconds:.2f} s | {peak:.2f} GB | {recall(index, args.queries):.3f} |", flush=True)
 

@@ -1,12 +1,14 @@
 """Retrieval quality of an index over a folder-per-class data set: mean precision@k.
 
     python tools/eval_retrieval.py --index IDX DATA_DIR [-k 10] [--exclude BACKGROUND_Google] [--expand 0,3,5]
+                                   [--codec uint8]
 
 A neighbour counts as correct when it lies in the query's class folder; the query itself is
 left out. Reads the vectors stored in the index (build it first with `imgsearch index DATA_DIR`).
 ``--expand``: also with query expansion as `imgsearch similar` does it (search/similar/query.py:
 the query's N nearest photos, itself left out, added to it at EXPAND_WEIGHT, then the search),
-for each N given (0 = none).
+for each N given (0 = none). ``--codec uint8``: also with the vectors passed through that
+storage codec (indexer/codec.py), to compare a float32 index with what the compact format keeps.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def main() -> None:
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument("--exclude", action="append", default=["BACKGROUND_Google"])
     parser.add_argument("--expand", default="0", help="comma-separated query-expansion sizes to measure (0 = none)")
+    parser.add_argument("--codec", default=None, help="also measure the vectors as this storage codec keeps them")
     args = parser.parse_args()
     root = os.path.abspath(args.data_dir)
     with Store.open(args.index) as store:
@@ -64,9 +67,17 @@ def main() -> None:
     keep = [i for i, p in enumerate(paths) if p.startswith(root + os.sep) and class_of(p, root) not in args.exclude]
     labels = np.array([class_of(paths[i], root) for i in keep])
     print(f"model={model['model_id']} preprocessing={model['preprocessing']}")
-    for expand in (int(n) for n in args.expand.split(",")):
-        score = precision_at_k(vectors[keep], labels, args.k, expand)
-        print(f"images={len(keep)} classes={len(set(labels))} query expansion {expand}: mean precision@{args.k}={score:.4f}")
+    print(f"vectors stored as {store.codec}")
+    variants = {store.codec: vectors[keep]}
+    if args.codec:
+        from imgsearch_cnn.indexer import codec
+
+        variants[args.codec] = codec.decode_many([codec.encode(v, args.codec) for v in vectors[keep]], args.codec)
+    for name, data in variants.items():
+        for expand in (int(n) for n in args.expand.split(",")):
+            score = precision_at_k(data, labels, args.k, expand)
+            print(f"{name}: images={len(keep)} classes={len(set(labels))} query expansion {expand}: "
+                  f"mean precision@{args.k}={score:.4f}")
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def print_info(facts: dict, failures: dict | None) -> None:
     table = Table(show_header=False)
     table.add_column("", style="bold")
     table.add_column("")
-    for key in ("index", "photos", "model", "dims", "schema_version", "failures"):
+    for key in ("index", "photos", "model", "dims", "schema_version", "vector_codec", "failures"):
         table.add_row(key, str(facts[key]))
     table.add_row("size on disk", f"{facts['size_on_disk_bytes'] / 1e6:,.1f} MB")
     console.print(table)

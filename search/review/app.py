@@ -17,6 +17,7 @@ from importlib import resources
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
@@ -201,8 +202,6 @@ def _post(handler):
             return JSONResponse({"error": "the body must be JSON"}, 400)
         if not isinstance(body, dict):
             return JSONResponse({"error": "the body must be a JSON object"}, 400)
-        from starlette.concurrency import run_in_threadpool
-
         try:
             return await run_in_threadpool(handler, request, body)
         except KeyError:

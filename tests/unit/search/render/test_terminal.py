@@ -25,7 +25,7 @@ def test_a_run_that_embedded_names_the_device(monkeypatch, tmp_path):
 
 
 def test_info_lists_failures_when_asked(monkeypatch):
-    facts = {"index": "/i", "photos": 2, "model": "m", "dims": 4, "schema_version": 1, "failures": 1,
+    facts = {"index": "/i", "photos": 2, "model": "m", "dims": 4, "schema_version": 1, "vector_codec": "uint8", "failures": 1,
              "size_on_disk_bytes": 2e6}
     text = printed(monkeypatch, terminal.print_info, facts, {"/p/x.jpg": {"reason": "not an image"}})
     assert "/p/x.jpg: not an image" in text and "2.0 MB" in text
