@@ -12,7 +12,8 @@ does), builds the FAISS file the way `imgsearch index` does after a run, and rep
 * `imgsearch similar PHOTO --index IDX` on an indexed photo, end to end in a new process
   (start-up, FAISS load, search, re-ranking): median wall time of 3 runs and peak memory;
 * recall@10 of the index's search against exact search over the stored vectors, for
-  ``--queries`` sampled photos.
+  ``--queries`` sampled photos;
+* below the table, what each LMDB sub-database takes a photo, and how many entries a leaf page holds.
 
 The photos themselves need not exist (only the query photo is written, so `similar` finds it
 unchanged). Vectors are synthetic: sparse non-negative mixtures around 5,000 centres, like pooled
@@ -166,6 +167,18 @@ def size_on_disk(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
+def lmdb_bytes_a_photo(index: Path, photos: int) -> str:
+    """What each LMDB sub-database takes a photo, pages counted (keys, values, page slack)."""
+    with Store.open(index) as store, store.env.begin() as txn:
+        parts = []
+        for name in ("files", "vectors", "colors", "phash"):
+            stat = txn.stat(store._dbs[name])
+            pages = stat["branch_pages"] + stat["leaf_pages"] + stat["overflow_pages"]
+            parts.append(f"{name} {pages * store.env.stat()['psize'] / photos:,.0f} B "
+                         f"({stat['entries'] / max(stat['leaf_pages'], 1):.1f} a leaf page)")
+    return ", ".join(parts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", type=int, nargs="+")
@@ -176,6 +189,7 @@ def main() -> None:
     parser.add_argument("--keep", default=None, help="build under this folder and leave the indexes there")
     args = parser.parse_args()
     vectors = Vectors(args.like)
+    notes = []
     print("| photos | vectors in LMDB | FAISS file | LMDB writes | FAISS build (peak memory) | index on disk | `similar` end to end | "
           "`similar` peak memory | recall@10 vs exact |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -187,6 +201,9 @@ def main() -> None:
             print(f"| {n:,} | {args.codec} | {kind} | {written:.0f} s | {faiss_seconds:.0f} s ({faiss_memory:.1f} GB) | "
                   f"{size_on_disk(index) / 1e9:.2f} GB | "
                   f"{seconds:.2f} s | {peak:.2f} GB | {recall(index, args.queries):.3f} |", flush=True)
+            notes.append(f"{n:,} photos, {args.codec}: LMDB a photo: {lmdb_bytes_a_photo(index, n)}")
+    print()
+    print("\n".join(notes))
 
 
 if __name__ == "__main__":
