@@ -3,10 +3,10 @@ stale) and the vector arithmetic every feature shares (normalisation, PCA, IVF, 
 
 Vectors are L2-normalised, so inner product is cosine similarity. Up to ``COMPRESS_ABOVE``
 vectors the FAISS file is an exact flat index. Above, it is compressed (PCA to 256 dimensions,
-inverted lists, 4-bit scalar quantisation: 128 bytes a photo instead of 5,120), and each search re-ranks its best
-candidates by their exact cosine to the query, computed from the vectors in LMDB: recall@10
-against exact search and the sizes at 100,000 and 1,000,000 photos are in docs/BENCHMARKS.md
-("Scale"), measured by tools/bench_scale.py.
+inverted lists, 4-bit scalar quantisation: 128 bytes a photo instead of 5,120), and each search
+re-ranks its best candidates by their exact cosine to the query, computed from the vectors in
+LMDB: recall@10 against exact search and the sizes at 100,000 and 1,000,000 photos are in
+docs/BENCHMARKS.md ("Scale"), measured by tools/bench_scale.py.
 """
 
 from __future__ import annotations
@@ -188,7 +188,8 @@ def load(store: Store) -> VectorIndex:
             index = faiss.read_index(index_file)
             paths = sidecar["paths"]
             if index.ntotal == len(paths):
-                return VectorIndex(index, paths, generation, stored_vectors(store, paths) if is_compressed(index) else None)
+                exact = stored_vectors(store, paths) if is_compressed(index) else None
+                return VectorIndex(index, paths, generation, exact)
     except (OSError, ValueError, KeyError, RuntimeError):
         pass  # missing, stale or damaged: rebuilt below
     if store.count() > COMPRESS_ABOVE:
