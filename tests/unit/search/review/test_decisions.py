@@ -185,3 +185,22 @@ def test_groups_are_no_longer_kept_as_the_dupes_result_once_another_command_chan
     again = _review(root, reference)
     assert not again.result.cached, "a new search, which sees the new photo"
     assert ["b.jpg", "b_medium.jpg", "b_small.jpg"] in _names(again)
+
+
+def test_links_and_aliases_in_the_collection_are_never_lost_and_undo_restores_the_exact_folder(collection):
+    photos, reference, root = collection
+    os.symlink(photos / "b.jpg", photos / "b_alias.jpg")  # another name of a photo
+    os.link(photos / "a.jpg", photos / "a_hard.jpg")  # the same file under two names
+    os.symlink(photos, root / "photos_link")  # a linked folder reaching the photos again
+    fake_index(root / "idx", [photos, reference, root / "photos_link"])
+    review = _review(root, reference)
+    before = inventory(photos, reference, root / "photos_link")
+    decisions.bulk_apply(review)
+    assert os.path.islink(photos / "b_alias.jpg") and os.path.islink(root / "photos_link")
+    assert_nothing_lost(before, inventory(photos, reference, root / "moved"))
+    while True:  # the Undo button, as often as there is something to take back
+        try:
+            decisions.undo(review)
+        except ReviewError:
+            break
+    assert inventory(photos, reference, root / "photos_link") == before
