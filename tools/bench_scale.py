@@ -142,25 +142,36 @@ def similar_end_to_end(index: Path, query: str, runs: int = 3) -> tuple[float, f
     return statistics.median(seconds), max(peaks) / 1024 / 1024
 
 
+def sampled_queries(store: Store, vindex: vector_index.VectorIndex, queries: int) -> np.ndarray:
+    """The stored vectors of ``queries`` photos drawn (seeded) from the index's rows."""
+    rows = np.sort(np.random.default_rng(3).choice(len(vindex.paths), queries, replace=False))
+    return np.vstack([store.vector(store.record(vindex.paths[r]).hash) for r in rows])
+
+
+def exact_top10(store: Store, wanted: np.ndarray) -> np.ndarray:
+    """Rows (in path order) of each query's 10 most similar stored vectors, by exact search a
+    block of vectors at a time: the million need not be in memory at once."""
+    best_scores = np.full((len(wanted), 10), -np.inf, np.float32)
+    best_rows = np.zeros((len(wanted), 10), np.int64)
+    seen = 0
+    for _, block in store.vector_blocks():
+        scores = np.concatenate([best_scores, wanted @ block.T], axis=1)
+        rows = np.broadcast_to(np.arange(seen, seen + len(block)), (len(wanted), len(block)))
+        candidates = np.concatenate([best_rows, rows], axis=1)
+        top = np.argsort(-scores, axis=1)[:, :10]
+        best_scores, best_rows = np.take_along_axis(scores, top, 1), np.take_along_axis(candidates, top, 1)
+        seen += len(block)
+    return best_rows
+
+
 def recall(index: Path, queries: int) -> float:
-    """recall@10 of the index's search against exact search over the stored vectors (exact
-    scores a block of vectors at a time: the million need not be in memory at once)."""
+    """recall@10 of the index's search against exact search over the stored vectors."""
     with Store.open(index) as store:
         vindex = vector_index.load(store)
-        rows = np.sort(np.random.default_rng(3).choice(len(vindex.paths), queries, replace=False))
-        wanted = np.vstack([store.vector(store.record(vindex.paths[r]).hash) for r in rows])
-        best_scores = np.full((queries, 10), -np.inf, np.float32)
-        best_rows = np.zeros((queries, 10), np.int64)
-        seen = 0
-        for _, block in store.vector_blocks():
-            scores = np.concatenate([best_scores, wanted @ block.T], axis=1)
-            candidates = np.concatenate([best_rows, np.broadcast_to(np.arange(seen, seen + len(block)), (queries, len(block)))],
-                                        axis=1)
-            top = np.argsort(-scores, axis=1)[:, :10]
-            best_scores, best_rows = np.take_along_axis(scores, top, 1), np.take_along_axis(candidates, top, 1)
-            seen += len(block)
+        wanted = sampled_queries(store, vindex, queries)
+        truth = exact_top10(store, wanted)
         _, found = vindex.search(wanted, 10)
-    return float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(best_rows, found)]))
+    return float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(truth, found)]))
 
 
 def size_on_disk(folder: Path) -> int:

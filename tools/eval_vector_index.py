@@ -21,6 +21,8 @@ import time
 
 import numpy as np
 
+from bench_scale import exact_top10, sampled_queries
+
 from imgsearch_cnn.indexer import vector_index
 from imgsearch_cnn.indexer.store import Store
 
@@ -68,18 +70,8 @@ def rerank(index_path: str, queries: int = 200) -> None:
         vindex = vector_index.load(store)
         if vindex.exact is None:
             raise SystemExit(f"{index_path} has an exact FAISS file: nothing to re-rank")
-        rows = np.sort(np.random.default_rng(3).choice(len(vindex.paths), queries, replace=False))
-        wanted = np.vstack([store.vector(store.record(vindex.paths[r]).hash) for r in rows])
-        best_scores = np.full((queries, 10), -np.inf, np.float32)
-        best_rows = np.zeros((queries, 10), np.int64)
-        seen = 0
-        for _, block in store.vector_blocks():
-            scores = np.concatenate([best_scores, wanted @ block.T], axis=1)
-            candidates = np.concatenate([best_rows, np.broadcast_to(np.arange(seen, seen + len(block)),
-                                                                    (queries, len(block)))], axis=1)
-            top = np.argsort(-scores, axis=1)[:, :10]
-            best_scores, best_rows = np.take_along_axis(scores, top, 1), np.take_along_axis(candidates, top, 1)
-            seen += len(block)
+        wanted = sampled_queries(store, vindex, queries)
+        truth = exact_top10(store, wanted)
         ivf = faiss.extract_index_ivf(vindex.index)
         print(f"{len(vindex.paths):,} photos, {ivf.nlist} lists, {queries} queries")
         print("| lists probed | candidates re-ranked per result | recall@10 | time a query |")
@@ -91,7 +83,7 @@ def rerank(index_path: str, queries: int = 200) -> None:
                 started = time.perf_counter()
                 _, found = vindex.search(wanted, 10)
                 seconds = (time.perf_counter() - started) / queries
-                print(f"| {nprobe} | {depth} | {recall(best_rows, found):.3f} | {1000 * seconds:.1f} ms |")
+                print(f"| {nprobe} | {depth} | {recall(truth, found):.3f} | {1000 * seconds:.1f} ms |")
 
 
 def main() -> None:

@@ -128,13 +128,15 @@ def create_app(review: Review, keys: Secrets) -> Starlette:
     def group(request: Request) -> Response:
         return JSONResponse(review.group_json(review.find(_id(request, "gid"))))
 
-    def image(request: Request) -> Response:
-        record = review.record(_id(request, "pid"))
-        if request.url.path.startswith("/thumb/"):
-            data = thumbs.thumbnail(review.index, record, review.options.thumbnail_size)
-        else:
-            data = thumbs.large(record, review.options.large_size)
+    def jpeg(data: bytes) -> Response:
         return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+    def thumbnail(request: Request) -> Response:
+        record = review.record(_id(request, "pid"))
+        return jpeg(thumbs.thumbnail(review.index, record, review.options.thumbnail_size))
+
+    def large(request: Request) -> Response:
+        return jpeg(thumbs.large(review.record(_id(request, "pid")), review.options.large_size))
 
     def photo(request: Request) -> Response:
         return JSONResponse(views.photo(review, _id(request, "pid")))
@@ -170,7 +172,7 @@ def create_app(review: Review, keys: Secrets) -> Starlette:
         Route("/api/groups", _answer(groups)), Route("/api/group/{gid}", _answer(group)),
         Route("/api/photo/{pid}", _answer(photo)), Route("/api/clusters", _answer(clusters)),
         Route("/api/cluster/{label}", _answer(cluster)),
-        Route("/thumb/{pid}", _answer(image)), Route("/large/{pid}", _answer(image)),
+        Route("/thumb/{pid}", _answer(thumbnail)), Route("/large/{pid}", _answer(large)),
         Route("/api/bulk", _answer(bulk)),
         Route("/api/group/{gid}/keep", _post(keep), methods=["POST"]),
         Route("/api/group/{gid}/not-duplicates", _post(ignore), methods=["POST"]),
