@@ -12,6 +12,7 @@ An index folder holds::
     dupes.json          the last duplicate groups, reused while nothing changed (search/dupes/cache.py)
     classifiers/        trained classifiers, one NAME.npz each (search/classify/model.py)
     thumbnails/         thumbnails of `imgsearch review`, SIZE/HH/HASH.jpg (search/review/thumbs.py)
+    adaptation.npz      the collection-learned re-ranking space of `similar` (search/similar/adapt.py)
 
 Where the index is when no ``--index`` is given: ``$IMGSEARCH_INDEX``; else the project's index,
 ``indexes/default`` in the nearest folder (the current one or a parent) that has an ``indexes/``
@@ -39,8 +40,9 @@ K_PLOT = "k_choice.png"
 DUPES_CACHE = "dupes.json"
 CLASSIFIERS = "classifiers"
 THUMBNAILS = "thumbnails"
+ADAPTATION = "adaptation.npz"
 _INDEX_ENTRIES = (LMDB, LMDB + ".tmp", FAISS, FAISS_PATHS, FAISS_GENERATION, LOCK, JOURNALS, K_PLOT, DUPES_CACHE,
-                  CLASSIFIERS, THUMBNAILS)
+                  CLASSIFIERS, THUMBNAILS, ADAPTATION, ADAPTATION + ".tmp")
 
 HOW_TO_CHOOSE = f"choose one with --index DIR or ${ENV_VAR}"
 

@@ -4,13 +4,14 @@
 
 For each size N, writes N photos through the real store API (a record, a 1280-d CNN vector, a
 colour histogram and perceptual hashes each, in transactions of 10,000, as `imgsearch index`
-does), builds the FAISS file the way `imgsearch index` does after a run, and reports:
+does), builds the FAISS file and learns the adaptation of `similar` (search/similar/adapt.py) the way
+`imgsearch index` does after a run, and reports:
 
 * index time: LMDB writes, then the FAISS file (and the peak memory of building it, which
   counts the LMDB pages mapped from the file);
 * size on disk of the index folder (LMDB + FAISS files);
 * `imgsearch similar PHOTO --index IDX` on an indexed photo, end to end in a new process
-  (start-up, FAISS load, search, re-ranking): median wall time of 3 runs and peak memory;
+  (start-up, FAISS load, search, re-ranking, adapted re-ranking): median wall time of 3 runs and peak memory;
 * recall@10 of the index's search against exact search over the stored vectors, for
   ``--queries`` sampled photos;
 * below the table, what each LMDB sub-database takes a photo, and how many entries a leaf page holds.
@@ -111,8 +112,10 @@ _FAISS_BUILD = """
 import sys
 from imgsearch_cnn.indexer import vector_index
 from imgsearch_cnn.indexer.store import Store
+from imgsearch_cnn.search.similar import adapt
 with Store.open(sys.argv[1], writable=True) as store:
     vector_index.load(store)
+    adapt.current(store)
 """
 
 

@@ -130,6 +130,8 @@ def main() -> None:
     parser.add_argument("--smoothing", default=None, metavar="N,N...",
                         help="only k-means, with each photo averaged with this many neighbours (0 = none), over --seeds")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--adapted", action="store_true",
+                        help="cluster the vectors in the space `similar` re-ranks in (search/similar/adapt.py)")
     args = parser.parse_args()
     runs = [r for r in RUNS if args.methods is None or r[0] in args.methods.split(",")]
     print(f"machine: {os.cpu_count()} cores")
@@ -146,6 +148,11 @@ def main() -> None:
     vectors, truth = labelled_vectors(args.index, root, args.exclude)
     k = len(set(truth))
     print(f"data: {root}: {len(truth):,} images, {k} classes")
+    if args.adapted:
+        from imgsearch_cnn.search.similar import adapt
+
+        vectors = adapt.learn(vectors, len(vectors), "").apply(vectors)
+        print("vectors: in the collection-adapted space of `similar`")
     if args.smoothing is not None:
         smoothing(vectors, truth, k, args.seeds, [int(n) for n in args.smoothing.split(",")])
         return

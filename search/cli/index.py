@@ -39,6 +39,7 @@ def index(folders, index, model, weights, device, batch_size, workers, rebuild, 
     from imgsearch_cnn.indexer.store import StoreError
     from imgsearch_cnn.indexer.update import IndexOptions, open_for_model, update_index
     from imgsearch_cnn.search.render import terminal
+    from imgsearch_cnn.search.similar import adapt
 
     path = index_path(index)
     if rebuild and layout.is_index(path):
@@ -51,6 +52,7 @@ def index(folders, index, model, weights, device, batch_size, workers, rebuild, 
         try:
             summary = update_index(store, folders, spec, IndexOptions(device, batch_size, workers, engine, address),
                                    progress)
+            adapt.current(store)  # learned again here when the collection changed enough, not at query time
         except (StoreError, RuntimeError) as exc:
             store_failed(exc)
     terminal.print_summary(summary, path)

@@ -20,8 +20,10 @@ from imgsearch_cnn.search.cli.index import DEVICES
               help="cnn: what the photo shows; color: HSV colour histogram.")
 @click.option("--expand", type=click.IntRange(0), default=3, show_default=True,
               help="Query expansion: the query's N nearest photos join it first (better matches; 0 = off; CNN features).")
+@click.option("--adapt/--no-adapt", default=True, show_default=True,
+              help="Re-rank the best matches in a space learned from the collection (CNN features, 1,000 photos or more).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def similar(queries, index, k, min_score, device, features, expand, as_json) -> None:
+def similar(queries, index, k, min_score, device, features, expand, adapt, as_json) -> None:
     """Photos most similar to QUERIES (several files make one combined query)."""
     from imgsearch_cnn.indexer.embed import Embedder
     from imgsearch_cnn.indexer.store import StoreError
@@ -33,7 +35,7 @@ def similar(queries, index, k, min_score, device, features, expand, as_json) -> 
         store, spec = open_for_model(index_path(index), None, None, writable=False)
         with store:
             matches = find(store, list(queries), lambda: Embedder(spec, device), spec.preprocessing, k,
-                           min_score, features, expand)
+                           min_score, features, expand, adapt)
     except (StoreError, QueryError) as exc:
         store_failed(exc)
     if as_json:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from imgsearch_cnn.search.review.state import Review, ReviewError, group_id, photo_id
-from imgsearch_cnn.search.similar import query
+from imgsearch_cnn.search.similar import adapt, query
 
 SHEET_PHOTOS = 8  # photos shown per cluster on the clusters page
 
@@ -20,7 +20,7 @@ def photo(review: Review, pid: str) -> dict:
         vector = store.vector(record.hash)
         if vector is not None:
             matches = query.search(store, vector, review.options.similar_count, exclude={record.path},
-                                   expand=query.EXPAND_NEIGHBOURS)
+                                   expand=query.EXPAND_NEIGHBOURS, adaptation=adapt.current(store))
             similar = [{**review.describe(m.record), "score": round(m.score, 4)} for m in matches if m.record]
     group = review.group_of(record.path)
     return {"photo": review.describe(record), "similar": similar,

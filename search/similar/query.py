@@ -12,6 +12,7 @@ from imgsearch_cnn.indexer import embed, vector_index
 from imgsearch_cnn.indexer.vector_index import l2_normalise
 from imgsearch_cnn.indexer.models import Preprocessing
 from imgsearch_cnn.indexer.store import Record, Store
+from imgsearch_cnn.search.similar import adapt
 
 
 class QueryError(ValueError):
@@ -73,25 +74,34 @@ EXPAND_WEIGHT = 1.0
 
 def search(
     store: Store, vector: np.ndarray, k: int = 10, min_score: float = -1.0, exclude: set[str] = frozenset(),
-    features: str = "cnn", expand: int = 0,
+    features: str = "cnn", expand: int = 0, adaptation: adapt.Adaptation | None = None,
 ) -> list[Match]:
     """The ``k`` best matches for a unit vector, best first, above ``min_score``. With ``expand``,
-    the vector's ``expand`` nearest photos join it first (query expansion); the scores stay the
-    cosine similarity to ``vector`` itself."""
+    the vector's ``expand`` nearest photos join it first (query expansion). With ``adaptation``,
+    the adapt.CANDIDATES best are re-ranked in the collection's adapted space (CNN features).
+    The scores stay the cosine similarity to ``vector`` itself."""
     _require_photos(store)
     if features == "cnn":
         vindex = vector_index.load(store)
     else:  # colour histograms are small: an exact index built on the fly
         paths, vectors = store.all_vectors(features)
         vindex = vector_index.build(paths, vectors, store.generation)
-    if not expand:
-        return _best(store, vindex, vector, k, min_score, exclude, features)
-    first = _best(store, vindex, vector, expand, -1.0, exclude, features)
-    known = [v for v in (store.vector(m.record.hash, features) for m in first if m.record) if v is not None]
-    if not known:
-        return _best(store, vindex, vector, k, min_score, exclude, features)
-    expanded = l2_normalise((vector + EXPAND_WEIGHT * np.mean(known, axis=0)).reshape(1, -1))[0]
-    return _best(store, vindex, expanded, k, min_score, exclude, features, scored_by=vector)
+    ranking, scored_by = vector, None
+    if expand:
+        first = _best(store, vindex, vector, expand, -1.0, exclude, features)
+        known = [v for v in (store.vector(m.record.hash, features) for m in first if m.record) if v is not None]
+        if known:
+            ranking = l2_normalise((vector + EXPAND_WEIGHT * np.mean(known, axis=0)).reshape(1, -1))[0]
+            scored_by = vector
+    if adaptation is None or features != "cnn":
+        return _best(store, vindex, ranking, k, min_score, exclude, features, scored_by)
+    pool = _best(store, vindex, ranking, max(k, adapt.CANDIDATES), -1.0, exclude, features, scored_by)
+    pool = [m for m in pool if m.record is not None]
+    stored = [store.vector(m.record.hash) for m in pool]
+    pool = [m for m, v in zip(pool, stored) if v is not None]
+    candidates = np.vstack([v for v in stored if v is not None]) if pool else np.zeros((0, len(vector)))
+    order = adapt.rerank(vector, candidates, adaptation, expand)
+    return [pool[row] for row in order if pool[row].score >= min_score][:k]
 
 
 def _best(store: Store, vindex, ranking: np.ndarray, k: int, min_score: float, exclude: set[str], features: str,
@@ -120,10 +130,13 @@ def _best(store: Store, vindex, ranking: np.ndarray, k: int, min_score: float, e
 
 def similar(store: Store, files: list[str], make_embedder: Callable[[], object], prep: Preprocessing,
             k: int = 10, min_score: float = -1.0, features: str = "cnn",
-            expand: int = EXPAND_NEIGHBOURS) -> list[Match]:
+            expand: int = EXPAND_NEIGHBOURS, adapted: bool = True) -> list[Match]:
     """Photos most similar to ``files`` (the query files themselves are left out); see
-    :func:`query_vector` for the embedder, :func:`search` for ``expand`` (CNN features only)."""
+    :func:`query_vector` for the embedder, :func:`search` for ``expand`` and the re-ranking in
+    the collection's adapted space (``adapted``; CNN features of collections of at least
+    adapt.MIN_PHOTOS photos)."""
     _require_photos(store)  # before embedding a query for nothing
     vector = query_vector(store, files, make_embedder, prep, features)
+    cnn = features == "cnn"
     return search(store, vector, k, min_score, {os.path.realpath(f) for f in files}, features,
-                  expand if features == "cnn" else 0)
+                  expand if cnn else 0, adapt.current(store) if adapted and cnn else None)
