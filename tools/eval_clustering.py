@@ -1,12 +1,15 @@
 """Clustering quality on a folder-per-class data set, for every method and metric, in one table.
 
-    python tools/eval_methods.py DATA_DIR --index IDX [--exclude BACKGROUND_Google] [--auto-k]
-    python tools/eval_methods.py --synthetic 100000     # timing on random unit vectors
+    python tools/eval_clustering.py DATA_DIR --index IDX [--exclude BACKGROUND_Google] [--auto-k] [--methods M,...]
+    python tools/eval_clustering.py DATA_DIR --index IDX --over-seeds kmeans,deep [--seeds 3]
+    python tools/eval_clustering.py DATA_DIR --index IDX --smoothing 0,10,20 [--seeds 3] [--adapted] [--methods kmeans,agglomerative]
+    python tools/eval_clustering.py --synthetic 100000 [--methods deep]   # time and memory on random unit vectors
 
 ACC (best one-to-one matching of clusters to classes, Hungarian algorithm), NMI, ARI, retrieval
 precision@10 (same class among the 10 nearest by that metric, for 2,000 sampled queries), time,
 and peak Python memory.
-k-means and agglomerative get k = number of classes; DBSCAN and HDBSCAN find their own number.
+Methods told k (k-means, agglomerative, gmm, deep) get k = number of classes; DBSCAN and HDBSCAN
+find their own number.
 Build the index first: `imgsearch index DATA_DIR --index IDX`.
 """
 
@@ -30,7 +33,7 @@ RUNS = [
     ("agglomerative", "cosine"), ("agglomerative", "euclidean"), ("agglomerative", "manhattan"),
     ("dbscan", "cosine"), ("dbscan", "euclidean"), ("dbscan", "manhattan"), ("dbscan", "minkowski:3"),
     ("hdbscan", "cosine"), ("hdbscan", "euclidean"), ("hdbscan", "manhattan"),
-    ("gmm", "cosine"), ("meanshift", "cosine"),
+    ("gmm", "cosine"), ("meanshift", "cosine"), ("deep", "cosine"),
 ]
 
 
@@ -91,20 +94,39 @@ def evaluate(vectors: np.ndarray, truth: np.ndarray | None, runs, k: int) -> lis
     return rows
 
 
-def smoothing(vectors: np.ndarray, truth: np.ndarray, k: int, seeds: int, settings: list[int]) -> None:
-    """k-means ACC, mean and spread over ``seeds``, for each neighbour-smoothing setting."""
-    print("\n| k-means, neighbours averaged in | ACC mean | min - max | NMI mean | time (s) |\n|---|---|---|---|---|")
+def smoothing(vectors: np.ndarray, truth: np.ndarray, k: int, seeds: int, settings: list[int],
+              method: str = "kmeans") -> None:
+    """ACC of ``method``, mean and spread over ``seeds``, for each neighbour-smoothing setting."""
+    print(f"\n| {method}, neighbours averaged in | ACC mean | min - max | NMI mean | time (s) |\n|---|---|---|---|---|")
     from sklearn.metrics import normalized_mutual_info_score
 
     for neighbours in settings:
         accs, nmis, times = [], [], []
         for seed in range(seeds):
             started = time.perf_counter()
-            result = methods.cluster(vectors, methods.ClusterOptions(k=k, seed=seed, smooth_neighbours=neighbours))
+            result = methods.cluster(vectors, methods.ClusterOptions(method=method, k=k, seed=seed,
+                                                                     smooth_neighbours=neighbours))
             times.append(time.perf_counter() - started)
             accs.append(accuracy(truth, result.labels))
             nmis.append(normalized_mutual_info_score(truth, result.labels))
         print(f"| {neighbours or 'none'} | {np.mean(accs):.3f} | {min(accs):.3f} - {max(accs):.3f} | "
+              f"{np.mean(nmis):.3f} | {np.mean(times):.1f} |", flush=True)
+
+
+def over_seeds(vectors: np.ndarray, truth: np.ndarray, k: int, seeds: int, names: list[str]) -> None:
+    """ACC and NMI, mean and spread over ``seeds``, and time, for each method (its defaults)."""
+    from sklearn.metrics import normalized_mutual_info_score
+
+    print("\n| method | ACC mean | min - max | NMI mean | time (s) |\n|---|---|---|---|---|")
+    for name in names:
+        accs, nmis, times = [], [], []
+        for seed in range(seeds):
+            started = time.perf_counter()
+            result = methods.cluster(vectors, methods.ClusterOptions(method=name, k=k, seed=seed))
+            times.append(time.perf_counter() - started)
+            accs.append(accuracy(truth, result.labels))
+            nmis.append(normalized_mutual_info_score(truth, result.labels))
+        print(f"| {name} | {np.mean(accs):.3f} | {min(accs):.3f} - {max(accs):.3f} | "
               f"{np.mean(nmis):.3f} | {np.mean(times):.1f} |", flush=True)
 
 
@@ -128,8 +150,10 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=0, help="time every method on N random unit vectors")
     parser.add_argument("--methods", default=None, help="comma-separated subset of methods")
     parser.add_argument("--smoothing", default=None, metavar="N,N...",
-                        help="only k-means, with each photo averaged with this many neighbours (0 = none), over --seeds")
+                        help="only k-means (or --methods), each photo averaged with this many neighbours (0 = none), over --seeds")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--over-seeds", default=None, metavar="METHOD,...",
+                        help="only these methods, ACC mean and spread over --seeds")
     parser.add_argument("--adapted", action="store_true",
                         help="cluster the vectors in the space `similar` re-ranks in (search/similar/adapt.py)")
     args = parser.parse_args()
@@ -143,6 +167,9 @@ def main() -> None:
         print(f"data: {args.synthetic:,} synthetic 1280-d unit vectors around 100 centres")
         print(HEADER)
         evaluate(vectors, None, runs, k=100)
+        import resource
+
+        print(f"process peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GB")
         return
     root = os.path.abspath(args.data_dir)
     vectors, truth = labelled_vectors(args.index, root, args.exclude)
@@ -154,7 +181,11 @@ def main() -> None:
         vectors = adapt.learn(vectors, len(vectors), "").apply(vectors)
         print("vectors: in the collection-adapted space of `similar`")
     if args.smoothing is not None:
-        smoothing(vectors, truth, k, args.seeds, [int(n) for n in args.smoothing.split(",")])
+        for method in (args.methods or "kmeans").split(","):
+            smoothing(vectors, truth, k, args.seeds, [int(n) for n in args.smoothing.split(",")], method)
+        return
+    if args.over_seeds:
+        over_seeds(vectors, truth, k, args.seeds, args.over_seeds.split(","))
         return
     print(HEADER)
     evaluate(vectors, truth, runs, k)

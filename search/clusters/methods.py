@@ -1,5 +1,6 @@
 """Clusters of a collection: k-means (FAISS), DBSCAN, HDBSCAN, agglomerative, a Gaussian mixture
-(soft: each photo's probability of its cluster), mean-shift; choosing k.
+(soft: each photo's probability of its cluster), mean-shift, a trained clustering head (deep.py,
+soft too); choosing k.
 
 No N x N matrix: density and hierarchical methods are fitted on a sample (``fit_limit`` rows)
 and every other photo joins the cluster of its nearest sampled neighbour (DBSCAN/HDBSCAN: only
@@ -15,14 +16,17 @@ import numpy as np
 
 from imgsearch_cnn.indexer.vector_index import l2_normalise, reduce, sample_rows
 
-METHODS = ("kmeans", "dbscan", "hdbscan", "agglomerative", "gmm", "meanshift")
-WITH_K = ("kmeans", "agglomerative", "gmm")  # methods told how many clusters (or choosing k for them)
+METHODS = ("kmeans", "dbscan", "hdbscan", "agglomerative", "gmm", "meanshift", "deep")
+WITH_K = ("kmeans", "agglomerative", "gmm", "deep")  # methods told how many clusters (or choosing k for them)
 SMOOTH_LIMIT = 200_000  # above this many photos the exact neighbour search of smoothing costs too much
 MEANSHIFT_LIMIT = 5_000  # mean-shift compares every pair of the photos it is fitted on
 # Mean-shift collapses to one mode in 64 PCA dimensions; 16 dimensions and a bandwidth at the
 # 0.5 % quantile of pairwise distances did best on the dev data (and still lose to k-means:
 # docs/BENCHMARKS.md). It is kept for tools/eval_clustering.py, not offered by the command line.
 MEANSHIFT_DIMS, MEANSHIFT_QUANTILE = 16, 0.005
+# Agglomerative clustering chains through stray photos; averaging each photo with its 5 nearest
+# first (as k-means does with more) raised ACC on Caltech-101 by 0.03-0.05 (docs/BENCHMARKS.md).
+AGGLOMERATIVE_SMOOTH = 5
 NOISE = -1
 
 
@@ -38,7 +42,8 @@ class ClusterOptions:
     min_samples: int = 5
     # k-means first averages each photo with its nearest neighbours (half its own vector, half
     # theirs), at most this many and at most a quarter of an average cluster's size, so that
-    # clusters follow the neighbour graph; 0 = off (docs/BENCHMARKS.md).
+    # clusters follow the neighbour graph; 0 = off (docs/BENCHMARKS.md). Agglomerative clustering
+    # does the same with at most AGGLOMERATIVE_SMOOTH.
     smooth_neighbours: int = 20
 
 
@@ -89,6 +94,13 @@ def cluster(vectors: np.ndarray, options: ClusterOptions) -> ClusterResult:
         labels = kmeans(vectors, k, options.seed, smooth_neighbours=neighbours)
         if neighbours >= 1:
             notes.append(f"each photo averaged with its {neighbours} nearest neighbours first")
+    elif options.method == "deep":
+        from imgsearch_cnn.search.clusters import deep
+
+        k = options.k or choose_k(vectors, options.seed).best
+        labels, confidence = deep.cluster(vectors, k, options.seed)
+        return ClusterResult(labels, options.method, options.metric, int(k), time.perf_counter() - started,
+                             notes, confidence)
     elif options.method in ("gmm", "meanshift"):
         dims = MEANSHIFT_DIMS if options.method == "meanshift" else options.pca_dims
         reduced = reduce(vectors, dims, options.seed)
@@ -105,6 +117,10 @@ def cluster(vectors: np.ndarray, options: ClusterOptions) -> ClusterResult:
         k = len(set(labels.tolist()))
     else:
         reduced = reduce(vectors, options.pca_dims, options.seed)
+        neighbours = min(options.smooth_neighbours, AGGLOMERATIVE_SMOOTH, len(vectors) - 1)
+        if options.method == "agglomerative" and metric in ("cosine", "euclidean") and neighbours >= 1 and len(vectors) <= SMOOTH_LIMIT:
+            reduced = smooth(reduced, neighbours)
+            notes.append(f"each photo averaged with its {neighbours} nearest neighbours first")
         # scipy's Minkowski distance (p != 1, 2) is ~20x slower than the others: fit on fewer
         limit = min(options.fit_limit, 5_000) if metric == "minkowski" else options.fit_limit
         sample = sample_rows(len(vectors), limit, options.seed)

@@ -16,7 +16,7 @@ def agreement(truth, labels):
 @pytest.mark.parametrize("method,metric", [
     ("kmeans", "cosine"), ("kmeans", "euclidean"), ("agglomerative", "cosine"), ("agglomerative", "manhattan"),
     ("agglomerative", "euclidean"), ("dbscan", "cosine"), ("dbscan", "manhattan"), ("dbscan", "minkowski:3"),
-    ("hdbscan", "cosine"), ("hdbscan", "euclidean"), ("gmm", "cosine"),
+    ("hdbscan", "cosine"), ("hdbscan", "euclidean"), ("gmm", "cosine"), ("deep", "cosine"),
 ])
 def test_every_method_recovers_well_separated_groups(method, metric):
     data, truth = blobs()
@@ -42,6 +42,17 @@ def test_large_collections_fit_on_a_sample_and_assign_the_rest():
     result = methods.cluster(data, options)
     assert any("sample of 300" in note for note in result.notes)
     assert agreement(truth, result.labels) > 0.9
+
+
+def test_agglomerative_averages_each_photo_with_its_neighbours_unless_told_not_to():
+    data, truth = blobs()
+    smoothed = methods.cluster(data, methods.ClusterOptions(method="agglomerative", k=6))
+    assert any(f"{methods.AGGLOMERATIVE_SMOOTH} nearest neighbours" in note for note in smoothed.notes)
+    plain = methods.cluster(data, methods.ClusterOptions(method="agglomerative", k=6, smooth_neighbours=0))
+    assert not any("nearest neighbours" in note for note in plain.notes)
+    manhattan = methods.cluster(data, methods.ClusterOptions(method="agglomerative", metric="manhattan", k=6))
+    assert not any("nearest neighbours" in note for note in manhattan.notes)  # neighbours are found by cosine
+    assert agreement(truth, smoothed.labels) > 0.95
 
 
 def test_kmeans_refuses_manhattan_with_advice():
