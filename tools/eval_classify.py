@@ -1,13 +1,14 @@
 """Classification accuracy of every head on the dev data, with and without the unlabelled photos.
 
     python tools/eval_classify.py --full CALTECH_IDX --few-shot CIFAR_IDX [--draws 3] [--pool 5000]
+    python tools/eval_classify.py --full CALTECH_IDX --exclude BACKGROUND_Google --train-share 0.5,0.8
     python tools/eval_classify.py --from-clusters CALTECH_IDX CIFAR_IDX [--draws 3]
     python tools/eval_classify.py --finetune CALTECH_IDX [--epochs 3]
     python tools/eval_classify.py --views CIFAR_IDX [--draws 3] [--pool 5000]
 
 ``--full``: an index of a folder of class sub-folders (caltech101-dev); its photos are split by
-file, half for training and half for testing (stratified, ``--draws`` splits), every labelled
-training photo used. ``--few-shot``: an index of another such folder (cifar10-test); ``--pool``
+file, half for training and half for testing (stratified, ``--draws`` splits; ``--train-share``
+for other shares), every labelled training photo used; ``--exclude`` leaves class folders out. ``--few-shot``: an index of another such folder (cifar10-test); ``--pool``
 photos drawn at random stand for a user's collection, 1, 5, 10 and 20 of each class are
 labelled, the rest are the unlabelled photos of the index, and accuracy is measured on them.
 ``--from-clusters``: k-means with k = the number of classes (``--draws`` seeds), then a classifier
@@ -70,13 +71,13 @@ def table(title: str, rows: dict[str, list[tuple[float, float]]]) -> None:
               f"{np.mean([r[1] for r in results]):.1f} |")
 
 
-def half_split(labels: np.ndarray, draw: int) -> np.ndarray:
-    """A mask of half of each class's photos (the training half)."""
+def half_split(labels: np.ndarray, draw: int, share: float = 0.5) -> np.ndarray:
+    """A mask of ``share`` of each class's photos (the training part; half by default)."""
     rng = np.random.default_rng(draw)
     train = np.zeros(len(labels), bool)
     for name in np.unique(labels):
         members = np.flatnonzero(labels == name)
-        train[rng.choice(members, max(1, len(members) // 2), replace=False)] = True
+        train[rng.choice(members, max(1, int(len(members) * share)), replace=False)] = True
     return train
 
 
@@ -93,17 +94,21 @@ def mlp_accuracy(vectors, labels, train, test) -> tuple[float, float]:
     return float((model.predict(_powered(vectors[test], 0.5)) == labels[test]).mean()), seconds
 
 
-def full(index: str, draws: int) -> None:
+def full(index: str, draws: int, share: float = 0.5, exclude: tuple[str, ...] = ()) -> None:
     vectors, labels = labelled_vectors(index)
+    kept = ~np.isin(labels, exclude)
+    vectors, labels = vectors[kept], labels[kept]
     rows: dict[str, list] = {}
     for draw in range(draws):
-        train = half_split(labels, draw)
+        train = half_split(labels, draw, share)
         rows.setdefault("mlp (512 hidden) | no", []).append(
             mlp_accuracy(vectors, labels, np.flatnonzero(train), np.flatnonzero(~train)))
         for head, semi in SETTINGS:
             rows.setdefault(f"{head} | {'yes' if semi else 'no'}", []).append(
                 accuracy(vectors, labels, np.flatnonzero(train), np.flatnonzero(~train), head, semi))
-    table(f"Full labels: {index}, {len(labels):,} photos, half of each class labelled, {draws} splits", rows)
+    part = "half" if share == 0.5 else f"{share:.0%}"
+    left_out = f" ({', '.join(exclude)} left out)" if exclude else ""
+    table(f"Full labels: {index}, {len(labels):,} photos{left_out}, {part} of each class labelled, {draws} splits", rows)
 
 
 def few_shot(index: str, draws: int, pool: int) -> None:
@@ -234,10 +239,15 @@ def main() -> None:
     parser.add_argument("--views", metavar="IDX", help="index of cifar10-test: flipped/cropped views of the labelled photos")
     parser.add_argument("--draws", type=int, default=3)
     parser.add_argument("--pool", type=int, default=5000)
+    parser.add_argument("--train-share", default="0.5", metavar="S,S...",
+                        help="--full: share of each class labelled for training (the rest is tested), one table each")
+    parser.add_argument("--exclude", action="append", default=[], metavar="CLASS",
+                        help="--full: leave this class folder out (e.g. BACKGROUND_Google, Caltech-101's clutter class)")
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
     if args.full:
-        full(args.full, args.draws)
+        for share in (float(value) for value in args.train_share.split(",")):
+            full(args.full, args.draws, share, tuple(args.exclude))
     if args.few_shot:
         few_shot(args.few_shot, args.draws, args.pool)
     for index in args.from_clusters:

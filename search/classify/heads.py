@@ -21,7 +21,7 @@ it (what ``classify`` answers for them). Which wins, by how much: docs/BENCHMARK
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -118,6 +118,38 @@ def _linear(options: HeadOptions, classes, mean, projection, x: np.ndarray, y: n
     if len(classes) == 2:  # scikit-learn keeps one column for two classes: make it a softmax pair
         weights, bias = np.hstack([-weights / 2, weights / 2]), np.array([-bias[0] / 2, bias[0] / 2])
     return Head("logistic", classes, options.power, mean, projection, weights.astype(np.float32), bias.astype(np.float32))
+
+
+# Softmax temperatures calibration may choose: wide enough for any head seen on the dev data
+# (Caltech-101's logistic head wants 0.45), bounded so a few held-out photos cannot run it away.
+TEMPERATURE_BOUNDS = (0.1, 10.0)
+
+
+def temperature(head: Head, vectors: np.ndarray, labels: list[str]) -> float:
+    """The softmax temperature under which ``head`` gives held-out labelled photos their classes
+    with the highest likelihood (temperature scaling). Below 1 the head was under-confident:
+    with 100 classes logistic regression spreads its probability, and a correct answer at 0.4
+    would be reported "unsure" (docs/BENCHMARKS.md). The predicted class does not change."""
+    from scipy.optimize import minimize_scalar
+
+    known = [i for i, label in enumerate(labels) if label in head.classes]
+    if not known:
+        return 1.0
+    logits = (head.transform(vectors[known]) @ head.weights + head.bias).astype(np.float64)
+    truth = np.array([head.classes.index(labels[i]) for i in known])
+
+    def loss(t: float) -> float:
+        z = logits / t
+        top = z.max(axis=1)
+        return float(np.mean(top + np.log(np.exp(z - top[:, None]).sum(axis=1)) - z[np.arange(len(z)), truth]))
+
+    return float(minimize_scalar(loss, bounds=TEMPERATURE_BOUNDS, method="bounded").x)
+
+
+def scaled(head: Head, temperature_: float) -> Head:
+    """The same head with its logits divided by a temperature."""
+    return replace(head, weights=(head.weights / temperature_).astype(np.float32),
+                   bias=(head.bias / temperature_).astype(np.float32))
 
 
 def _whitening(vectors: np.ndarray, options: HeadOptions) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ import numpy as np
 from imgsearch_cnn.indexer.store import Store
 from imgsearch_cnn.search.classify import model as models
 from imgsearch_cnn.search.classify.finetune import FinetuneOptions
-from imgsearch_cnn.search.classify.heads import HeadOptions, fit
+from imgsearch_cnn.search.classify.heads import HeadOptions, fit, scaled, temperature
 
 
 # The share of each cluster, nearest its centre, that trains a classifier from clusters (the
@@ -148,13 +148,14 @@ def train_on(store: Store, labels: dict[str, str], options: TrainOptions | None 
     # The unlabelled photos help with few labels and can hurt with many (docs/BENCHMARKS.md):
     # the head is trained with and without them, scored on the held-out photos, the better kept.
     choices = [options.head.semi_supervised] if not others else sorted({False, options.head.semi_supervised})
-    scores = {semi: _validate(vectors, labels, held, every[others], replace(options.head, semi_supervised=semi))
-              for semi in choices} if held else {choices[-1]: None}
-    semi = max(scores, key=lambda key: (scores[key] or 0.0, key))
-    accuracy = scores[semi]
+    trials = {semi: _validate(vectors, labels, held, every[others], replace(options.head, semi_supervised=semi))
+              for semi in choices} if held else {choices[-1]: (None, 1.0)}
+    semi = max(trials, key=lambda key: (trials[key][0] or 0.0, key))
+    accuracy, calibration = trials[semi]
     ordered = sorted(labels)
     fitted = fit(np.stack([vectors[p] for p in ordered]), [labels[p] for p in ordered],
                  every[others] if others else None, replace(options.head, semi_supervised=semi))
+    fitted.head = scaled(fitted.head, calibration)
     assigned = {}
     if fitted.unlabelled is not None:
         for row, probabilities in zip(others, fitted.unlabelled):
@@ -206,12 +207,14 @@ def _hold_out(labels: dict[str, str], options: TrainOptions, rng: np.random.Gene
     return held
 
 
-def _validate(vectors, labels, held: set[str], others: np.ndarray, options: HeadOptions) -> float:
-    """Accuracy on the held-out photos of a head trained on the rest; they take part as
-    unlabelled photos (as they would in the index), after the index's ``others``."""
+def _validate(vectors, labels, held: set[str], others: np.ndarray, options: HeadOptions) -> tuple[float, float]:
+    """Accuracy on the held-out photos of a head trained on the rest, and the temperature that
+    calibrates that head's probabilities on them; they take part as unlabelled photos (as they
+    would in the index), after the index's ``others``."""
     learn = [p for p in sorted(labels) if p not in held]
     kept = sorted(held)
     held_vectors = np.stack([vectors[p] for p in kept])
+    truth = [labels[p] for p in kept]
     trial = fit(np.stack([vectors[p] for p in learn]), [labels[p] for p in learn],
                 np.vstack([others, held_vectors]), options)
     if trial.unlabelled is not None:
@@ -219,4 +222,4 @@ def _validate(vectors, labels, held: set[str], others: np.ndarray, options: Head
     else:
         probabilities = trial.head.probabilities(held_vectors)
     predicted = np.array(trial.head.classes)[probabilities.argmax(axis=1)]
-    return float((predicted == np.array([labels[p] for p in kept])).mean())
+    return float((predicted == np.array(truth)).mean()), temperature(trial.head, held_vectors, truth)

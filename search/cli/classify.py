@@ -85,8 +85,9 @@ def _cluster_names(text: str | None) -> dict[int, str]:
 @index_option
 @click.option("--all", "every", is_flag=True, help="Classify every photo of the index.")
 @click.option("--name", default="default", show_default=True, help=NAME_HELP)
-@click.option("--min-confidence", type=FiniteFloat(0, 1), default=0.5, show_default=True,
-              help="Photos whose best class is less probable than this are labelled 'unsure'.")
+@click.option("--min-confidence", type=FiniteFloat(0, 1), default=0.0, show_default=True,
+              help="Photos whose best class is less probable than this are labelled 'unsure' (and stay put with "
+                   "--move-to); 0: every photo gets its best class.")
 @click.option("--device", type=DEVICES, default="auto", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False), help="Also write a CSV file.")

@@ -57,3 +57,28 @@ def test_one_class_or_an_unknown_head_is_refused():
         fit(vectors, ["cats"] * len(vectors))
     with pytest.raises(ValueError, match="unknown head"):
         fit(vectors, ["a", "b", "c"] * 5, options=HeadOptions(head="forest"))
+
+
+def test_calibration_makes_an_under_confident_head_as_sure_as_it_is_right():
+    from imgsearch_cnn.search.classify.heads import scaled, temperature
+
+    train, train_names = blobs(20, seed=1, spread=1.5, classes=6)  # overlapping classes: about half right
+    held, held_names = blobs(30, seed=5, spread=1.5, classes=6)
+    head = fit(train, train_names, options=HeadOptions(semi_supervised=False, regularisation=2)).head
+    before = head.probabilities(held)
+    t = temperature(head, held, held_names)
+    after = scaled(head, t).probabilities(held)
+    classes = np.array(head.classes)
+    right = (classes[after.argmax(axis=1)] == np.array(held_names)).mean()
+    assert t < 1  # heavily regularised: too unsure
+    assert np.array_equal(before.argmax(axis=1), after.argmax(axis=1))  # same answers
+    assert before.max(axis=1).mean() < right - 0.2  # before: far less sure than it is right
+    assert abs(after.max(axis=1).mean() - right) < 0.05  # after: about as sure as it is right
+
+
+def test_calibration_ignores_classes_the_head_never_saw():
+    from imgsearch_cnn.search.classify.heads import temperature
+
+    train, train_names = blobs(20, seed=1)
+    head = fit(train, train_names, options=HeadOptions(semi_supervised=False)).head
+    assert temperature(head, train[:2], ["a class it never saw"] * 2) == 1.0
