@@ -26,7 +26,7 @@ import numpy as np
 
 
 from imgsearch_cnn.indexer.store import Store
-from imgsearch_cnn.search.clusters import choose_k, methods
+from imgsearch_cnn.search.clusters import choose_k, choose_method, methods
 
 RUNS = [
     ("kmeans", "cosine"), ("kmeans", "euclidean"),
@@ -122,7 +122,10 @@ def over_seeds(vectors: np.ndarray, truth: np.ndarray, k: int, seeds: int, names
         accs, nmis, times = [], [], []
         for seed in range(seeds):
             started = time.perf_counter()
-            result = methods.cluster(vectors, methods.ClusterOptions(method=name, k=k, seed=seed))
+            options = methods.ClusterOptions(method=name, k=k, seed=seed)
+            result = choose_method.best_method(vectors, options) if name == "auto" else methods.cluster(vectors, options)
+            if name == "auto":
+                print(f"seed {seed}: {result.notes[0]}")
             times.append(time.perf_counter() - started)
             accs.append(accuracy(truth, result.labels))
             nmis.append(normalized_mutual_info_score(truth, result.labels))

@@ -10,11 +10,12 @@ from imgsearch_cnn.search.cli.common import (FiniteFloat, check_outputs, emit, f
                                              output_options, store_failed, with_options)
 
 OPTIONS = [
-    click.option("--method", type=click.Choice(["kmeans", "dbscan", "hdbscan", "agglomerative", "gmm"]),
+    click.option("--method", type=click.Choice(["kmeans", "dbscan", "hdbscan", "agglomerative", "gmm", "auto"]),
                  default="kmeans", show_default=True,
-                 help="gmm: a Gaussian mixture, with each photo's probability of its cluster."),
+                 help="gmm: a Gaussian mixture, with each photo's probability of its cluster; auto: k-means or "
+                      "agglomerative, whichever keeps more of each photo's nearest neighbours together (says why)."),
     click.option("--k", "k", default="auto", show_default=True,
-                 help="Number of clusters (1 or more), or auto (k-means, agglomerative, gmm)."),
+                 help="Number of clusters (1 or more), or auto (k-means, agglomerative, gmm, auto)."),
     click.option("--metric", default="cosine", show_default=True, help="cosine, euclidean, manhattan or minkowski:P."),
     click.option("--features", type=click.Choice(["cnn", "color"]), default="cnn", show_default=True),
     click.option("--eps", type=FiniteFloat(1e-9, 1e9), default=None, help="DBSCAN radius (default: estimated)."),

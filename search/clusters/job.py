@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from imgsearch_cnn.indexer.store import Store, StoreError
-from imgsearch_cnn.search.clusters import choose_k, maps, methods
+from imgsearch_cnn.search.clusters import choose_k, choose_method, maps, methods
 from imgsearch_cnn.search.clusters.methods import ClusterOptions, ClusterResult
 
 
@@ -70,11 +70,14 @@ def run(store: Store, options: ClusterOptions, features: str = "cnn") -> Cluster
     if options.k is not None and options.k > len(paths):
         raise ValueError(f"--k {options.k} asks for more clusters than the {len(paths)} photos in the index")
     choice = None
-    if options.k is None and options.method in methods.WITH_K:
-        data = vectors if options.method == "kmeans" else methods.reduce(vectors, options.pca_dims, options.seed)
+    if options.k is None and (options.method in methods.WITH_K or options.method == "auto"):
+        data = vectors if options.method in ("kmeans", "auto") else methods.reduce(vectors, options.pca_dims, options.seed)
         choice = choose_k.choose_k(data, options.seed)
         options = ClusterOptions(**{**options.__dict__, "k": choice.best})
-    result = methods.cluster(vectors, options)
+    if options.method == "auto":
+        result = choose_method.best_method(vectors, options)
+    else:
+        result = methods.cluster(vectors, options)
     if choice:
         result.notes.insert(0, f"k={choice.best} chosen by {choice.criterion} over k in {choice.ks[0]}..{choice.ks[-1]}")
     outcome = ClustersOutcome(paths, result, representatives(vectors, result.labels, paths), choice, features)

@@ -37,6 +37,16 @@ def test_auto_k_finds_three_and_says_how(index):
     assert "chosen by" in outcome.result.notes[0]
 
 
+def test_auto_method_chooses_k_then_the_method_and_saves_the_chosen_one(index):
+    outcome = run(index, writable=True, method="auto")
+    assert outcome.result.method in ("kmeans", "agglomerative") and outcome.result.k == 3
+    assert purity(outcome.members(), 30) == 1.0
+    assert outcome.result.notes[0].startswith("k=3 chosen by")
+    assert any(note.startswith(f"method auto: {outcome.result.method}") for note in outcome.result.notes)
+    with Store.open(index) as store:
+        assert store.get_extra("clusters")["method"] == outcome.result.method
+
+
 def test_colour_features_group_by_colour(index):
     with Store.open(index) as store:
         outcome = job.run(store, ClusterOptions(method="kmeans", k=3), features="color")
