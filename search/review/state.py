@@ -77,6 +77,7 @@ class Review:
             self.root = actions.common_root(store)
         self.groups: list[Group] = list(result.groups)
         self.cluster_labels: tuple[int, dict[str, str]] | None = None  # (generation, path -> label): views.py
+        self.adaptation: tuple[int, object] | None = None  # (generation, adapt.Adaptation or None): views.py
         self.stale = False  # see changed_elsewhere()
 
     # -- the index -----------------------------------------------------------------------------

@@ -20,11 +20,19 @@ def photo(review: Review, pid: str) -> dict:
         vector = store.vector(record.hash)
         if vector is not None:
             matches = query.search(store, vector, review.options.similar_count, exclude={record.path},
-                                   expand=query.EXPAND_NEIGHBOURS, adaptation=adapt.current(store))
+                                   expand=query.EXPAND_NEIGHBOURS, adaptation=_adaptation(review, store))
             similar = [{**review.describe(m.record), "score": round(m.score, 4)} for m in matches if m.record]
     group = review.group_of(record.path)
     return {"photo": review.describe(record), "similar": similar,
             "group": group_id(group) if group else None, "cluster": _labels(review).get(record.path)}
+
+
+def _adaptation(review: Review, store) -> adapt.Adaptation | None:
+    """The collection's adapted space for `similar`, looked up once per index generation (an
+    index written before it existed would otherwise learn it again on every photo page)."""
+    if review.adaptation is None or review.adaptation[0] != store.generation:
+        review.adaptation = (store.generation, adapt.current(store))
+    return review.adaptation[1]
 
 
 def _labels(review: Review) -> dict[str, str]:
