@@ -8,7 +8,8 @@
 
 ``--full``: an index of a folder of class sub-folders (caltech101-dev); its photos are split by
 file, half for training and half for testing (stratified, ``--draws`` splits; ``--train-share``
-for other shares), every labelled training photo used; ``--exclude`` leaves class folders out. ``--few-shot``: an index of another such folder (cifar10-test); ``--pool``
+for other shares), every labelled training photo used; ``--exclude`` leaves class folders out.
+``--few-shot``: an index of another such folder (cifar10-test); ``--pool``
 photos drawn at random stand for a user's collection, 1, 5, 10 and 20 of each class are
 labelled, the rest are the unlabelled photos of the index, and accuracy is measured on them.
 ``--from-clusters``: k-means with k = the number of classes (``--draws`` seeds), then a classifier

@@ -146,10 +146,9 @@ def temperature(head: Head, vectors: np.ndarray, labels: list[str]) -> float:
     return float(minimize_scalar(loss, bounds=TEMPERATURE_BOUNDS, method="bounded").x)
 
 
-def scaled(head: Head, temperature_: float) -> Head:
-    """The same head with its logits divided by a temperature."""
-    return replace(head, weights=(head.weights / temperature_).astype(np.float32),
-                   bias=(head.bias / temperature_).astype(np.float32))
+def scaled(head: Head, by: float) -> Head:
+    """The same head with its logits divided by ``by`` (a temperature from :func:`temperature`)."""
+    return replace(head, weights=(head.weights / by).astype(np.float32), bias=(head.bias / by).astype(np.float32))
 
 
 def _whitening(vectors: np.ndarray, options: HeadOptions) -> tuple[np.ndarray, np.ndarray]:

@@ -71,7 +71,8 @@ def run(store: Store, options: ClusterOptions, features: str = "cnn") -> Cluster
         raise ValueError(f"--k {options.k} asks for more clusters than the {len(paths)} photos in the index")
     choice = None
     if options.k is None and (options.method in methods.WITH_K or options.method == "auto"):
-        data = vectors if options.method in ("kmeans", "auto") else methods.reduce(vectors, options.pca_dims, options.seed)
+        on_raw = options.method in ("kmeans", "auto")  # k-means reduces them itself
+        data = vectors if on_raw else methods.reduce(vectors, options.pca_dims, options.seed)
         choice = choose_k.choose_k(data, options.seed)
         options = ClusterOptions(**{**options.__dict__, "k": choice.best})
     if options.method == "auto":
