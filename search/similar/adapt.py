@@ -54,10 +54,10 @@ def learn(vectors: np.ndarray, photos: int, model_id: str, dims: int = ADAPT_DIM
     mean = vectors.mean(axis=0)
     centred = vectors - mean
     covariance = centred.T @ centred / max(len(vectors) - 1, 1)
-    values, vectors_ = np.linalg.eigh(covariance)
-    top = np.argsort(values)[::-1][:min(dims, len(values))]
-    spread = np.sqrt(np.maximum(values[top], 1e-12))
-    axes = (vectors_[:, top] * spread ** -power).T
+    variances, directions = np.linalg.eigh(covariance)
+    top = np.argsort(variances)[::-1][:min(dims, len(variances))]
+    spread = np.sqrt(np.maximum(variances[top], 1e-12))
+    axes = (directions[:, top] * spread ** -power).T
     return Adaptation(mean.astype(np.float32), axes.astype(np.float32), int(photos), model_id)
 
 
