@@ -205,18 +205,23 @@ def load(store: Store) -> VectorIndex:
 def _compressed_from_store(store: Store) -> VectorIndex:
     """The compressed index built straight from LMDB in two passes (the training sample, then
     every vector a block at a time), so a million vectors are never in memory at once."""
-    wanted = training_rows(store.count())
-    picked, seen = [], 0
-    for _, block in store.vector_blocks():
-        rows = wanted[(wanted >= seen) & (wanted < seen + len(block))] - seen
-        picked.append(block[rows])
-        seen += len(block)
-    index = compressed_index(np.concatenate(picked), seen)
+    index = compressed_index(sampled_vectors(store, training_rows(store.count())), store.count())
     paths: list[str] = []
     for block_paths, block in store.vector_blocks():
         index.add(block)
         paths += block_paths
     return VectorIndex(index, paths, store.generation, stored_vectors(store, paths))
+
+
+def sampled_vectors(store: Store, rows: np.ndarray) -> np.ndarray:
+    """The stored vectors of these rows (sorted row numbers, in path order), read a block at a
+    time: a sample of a million photos without all of them in memory."""
+    picked, seen = [], 0
+    for _, block in store.vector_blocks():
+        inside = rows[(rows >= seen) & (rows < seen + len(block))] - seen
+        picked.append(block[inside])
+        seen += len(block)
+    return np.concatenate(picked) if picked else np.zeros((0, (store.model or {}).get("dims", 0)), np.float32)
 
 
 def stored_vectors(store: Store, paths: list[str]) -> Callable[[np.ndarray], np.ndarray]:

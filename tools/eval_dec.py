@@ -38,6 +38,21 @@ def soft(latent, centres):
     return q / q.sum(dim=1, keepdim=True)
 
 
+def train_autoencoder(encoder, decoder, x, epochs: int, batch: int) -> None:
+    """Trains both on reconstructing ``x`` (mean squared error, Adam at 1e-3, shuffled batches).
+    Shared with tools/eval_pixel_features.py."""
+    import torch
+    from torch import nn
+
+    optimiser = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], 1e-3)
+    for _ in range(epochs):
+        for rows in torch.randperm(len(x)).split(batch):
+            loss = nn.functional.mse_loss(decoder(encoder(x[rows])), x[rows])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+
+
 def run(data: np.ndarray, k: int, seed: int, epochs: int, refine: int) -> dict[str, np.ndarray]:
     import torch
     from sklearn.cluster import KMeans
@@ -47,13 +62,7 @@ def run(data: np.ndarray, k: int, seed: int, epochs: int, refine: int) -> dict[s
     x = torch.from_numpy(data)
     encoder = nn.Sequential(nn.Linear(x.shape[1], 512), nn.ReLU(), nn.Linear(512, 64))
     decoder = nn.Sequential(nn.Linear(64, 512), nn.ReLU(), nn.Linear(512, x.shape[1]))
-    optimiser = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], 1e-3)
-    for _ in range(epochs):
-        for rows in torch.randperm(len(x)).split(256):
-            loss = nn.functional.mse_loss(decoder(encoder(x[rows])), x[rows])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
+    train_autoencoder(encoder, decoder, x, epochs, 256)
     with torch.no_grad():
         latent = encoder(x).numpy()
     start = KMeans(k, n_init=5, random_state=seed).fit(latent)

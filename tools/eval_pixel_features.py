@@ -29,6 +29,7 @@ import numpy as np
 from PIL import Image
 
 from eval_clustering import accuracy, precision_at_10  # tools/ is the script's folder
+from eval_dec import train_autoencoder
 from imgsearch_cnn.indexer.store import Store
 from imgsearch_cnn.indexer.vector_index import l2_normalise
 from imgsearch_cnn.search.clusters import methods
@@ -65,13 +66,7 @@ def autoencoder(x, size: int, channels: list[int], code: int, epochs: int, seed:
     encoder = nn.Sequential(_convs(channels), nn.Flatten(), nn.Linear(flat, code))
     decoder = nn.Sequential(nn.Linear(code, flat), nn.Unflatten(1, (channels[-1], side, side)),
                             _convs(channels[::-1], transpose=True), nn.Tanh())
-    optimiser = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], 1e-3)
-    for _ in range(epochs):
-        for rows in torch.randperm(len(x)).split(128):
-            loss = nn.functional.mse_loss(decoder(encoder(x[rows])), x[rows])
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
+    train_autoencoder(encoder, decoder, x, epochs, 128)
     encoder.eval()
     with torch.no_grad():
         return torch.cat([encoder(rows) for rows in x.split(512)]).numpy()

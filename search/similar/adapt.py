@@ -21,7 +21,7 @@ import numpy as np
 
 from imgsearch_cnn.indexer import layout
 from imgsearch_cnn.indexer.store import Store
-from imgsearch_cnn.indexer.vector_index import l2_normalise, sample_rows
+from imgsearch_cnn.indexer.vector_index import l2_normalise, sample_rows, sampled_vectors
 
 ADAPT_DIMS = 256  # main axes kept (128 and 512 did no better on the dev sets)
 WHITEN_POWER = 0.25  # 0 = plain centred PCA, 1 = full whitening; 0.25 best on both dev sets
@@ -61,17 +61,6 @@ def learn(vectors: np.ndarray, photos: int, model_id: str, dims: int = ADAPT_DIM
     return Adaptation(mean.astype(np.float32), axes.astype(np.float32), int(photos), model_id)
 
 
-def _sample(store: Store) -> np.ndarray:
-    """FIT_ROWS of the store's vectors, drawn evenly, read a block at a time."""
-    wanted = sample_rows(store.count(), FIT_ROWS, seed=0)
-    picked, seen = [], 0
-    for _, block in store.vector_blocks():
-        rows = wanted[(wanted >= seen) & (wanted < seen + len(block))] - seen
-        picked.append(block[rows])
-        seen += len(block)
-    return np.concatenate(picked) if picked else np.zeros((0, 0), np.float32)
-
-
 def _file(store: Store) -> str:
     return str(store.path / layout.ADAPTATION)
 
@@ -104,7 +93,7 @@ def current(store: Store) -> Adaptation | None:
     saved = load(store)
     if saved is not None and saved.fits(photos, model_id):
         return saved
-    adaptation = learn(_sample(store), photos, model_id)
+    adaptation = learn(sampled_vectors(store, sample_rows(photos, FIT_ROWS, seed=0)), photos, model_id)
     if store.writable:
         save(store, adaptation)
     return adaptation

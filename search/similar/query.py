@@ -95,11 +95,15 @@ def search(
             scored_by = vector
     if adaptation is None or features != "cnn":
         return _best(store, vindex, ranking, k, min_score, exclude, features, scored_by)
-    pool = _best(store, vindex, ranking, max(k, adapt.CANDIDATES), -1.0, exclude, features, scored_by)
-    pool = [m for m in pool if m.record is not None]
-    stored = [store.vector(m.record.hash) for m in pool]
-    pool = [m for m, v in zip(pool, stored) if v is not None]
-    candidates = np.vstack([v for v in stored if v is not None]) if pool else np.zeros((0, len(vector)))
+    # Ranked without scores: each candidate's stored vector, read once here, gives its score.
+    found = _best(store, vindex, ranking, max(k, adapt.CANDIDATES), -1.0, exclude, features)
+    pool, stored = [], []
+    for match in found:
+        known = store.vector(match.record.hash) if match.record else None
+        if known is not None:
+            pool.append(Match(match.path, float(known @ vector), match.record))
+            stored.append(known)
+    candidates = np.vstack(stored) if stored else np.zeros((0, len(vector)), np.float32)
     order = adapt.rerank(vector, candidates, adaptation, expand)
     return [pool[row] for row in order if pool[row].score >= min_score][:k]
 
