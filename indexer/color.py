@@ -21,6 +21,11 @@ def hsv_histogram(pixels: np.ndarray) -> np.ndarray:
     hsv = np.asarray(Image.fromarray(pixels, "RGB").convert("HSV"), dtype=np.uint16)
     index = [(hsv[..., c].astype(np.uint32) * BINS[c]) >> 8 for c in range(3)]
     flat = (index[0] * BINS[1] + index[1]) * BINS[2] + index[2]
-    counts = np.bincount(flat.ravel(), minlength=DIMS).astype(np.float32)
-    root = np.sqrt(counts / max(counts.sum(), 1.0))
-    return l2_normalise(root)
+    return from_counts(np.bincount(flat.ravel(), minlength=DIMS)[None])[0]
+
+
+def from_counts(counts: np.ndarray) -> np.ndarray:
+    """(N, DIMS) pixel counts per bin -> (N, DIMS) float32 unit vectors (square roots of the shares)."""
+    counts = np.asarray(counts, np.float32)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+    return l2_normalise(np.sqrt(shares))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -142,8 +143,9 @@ def _open_raw(path: str | Path, draft_size: int | None) -> Decoded:
     return Decoded(image, width, height, raw.format_name(path), None)
 
 
-def read_header(path: str | Path) -> Decoded:
-    """Size (upright), format and capture time from the header alone; ``image`` is None."""
+def read_header(path: str | Path | BinaryIO) -> Decoded:
+    """Size (upright), format and capture time from the header alone (a path, or a file already
+    in memory); ``image`` is None."""
     try:
         with warnings.catch_warnings():
             _quiet_exif_warnings()  # before opening: Pillow reads a JPEG's EXIF block on open

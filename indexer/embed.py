@@ -2,19 +2,21 @@
 
 On the CPU the network runs through onnxruntime when it is installed (about 4x faster than eager
 PyTorch on the same cores, identical to 1e-5); on CUDA it runs in PyTorch with fp16 and
-channels_last, and JPEGs are decoded on the GPU (nvJPEG) when torchvision supports it.
+channels_last, and JPEGs are decoded and prepared on the GPU in batches (indexer/gpu_prepare.py).
 """
 
 from __future__ import annotations
 
+import collections
+import io
 import multiprocessing
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
-from PIL import Image
 
 from imgsearch_cnn.indexer import models
 from imgsearch_cnn.indexer.color import hsv_histogram
@@ -25,12 +27,18 @@ from imgsearch_cnn.indexer.vector_index import l2_normalise
 
 # Defaults per device; both are command-line options (--batch-size, --workers).
 DEFAULT_BATCH_SIZE = {"cpu": 32, "cuda": 256}
+# Photos read ahead of the network by the reading threads of the device path (a few batches).
+READ_AHEAD = 1024
 
 
-def default_workers() -> int:
+def default_workers(device_decode: bool = False) -> int:
     """Decoding processes besides the main one. On 2 cores the network's threads already use
     both, and a decoding process gained nothing measurable (caltech101-dev: 102.9 s with one,
-    104.0 s without), so none there; on larger machines about half the cores beyond two."""
+    104.0 s without), so none there; on larger machines about half the cores beyond two.
+    When the device decodes (``device_decode``), these are threads that only read files and
+    parse headers: one per core."""
+    if device_decode:
+        return os.cpu_count() or 2
     return max(0, min(16, ((os.cpu_count() or 2) - 2) // 2))
 
 
@@ -74,7 +82,7 @@ def load(path: str, prep: Preprocessing, gpu_jpeg: bool = False) -> Loaded:
             with open(path, "rb") as handle:
                 data = handle.read()
             if data.startswith(b"\xff\xd8\xff"):
-                header = read_header(path)
+                header = read_header(io.BytesIO(data))
                 return Loaded(path, None, header.width, header.height, header.format, header.taken, header.meta,
                               jpeg=data)
         decoded = open_image(path, draft_size=prep.size)
@@ -98,27 +106,50 @@ class _Loader:
 
 
 def load_all(paths: list[str], prep: Preprocessing, workers: int, gpu_jpeg: bool = False) -> Iterator[Loaded]:
-    """Decode photos in ``workers`` processes, yielding results in input order."""
+    """Decode photos in ``workers`` processes, yielding results in input order. With ``gpu_jpeg``
+    the workers are threads: they only read files and headers (the GIL is released while
+    reading), and the bytes need no trip through a pipe."""
     loader = _Loader(prep, gpu_jpeg)
     if workers <= 0 or len(paths) < 8:
         yield from map(loader, paths)
+        return
+    if gpu_jpeg:
+        yield from _ordered_threads(loader, paths, workers)
         return
     context = multiprocessing.get_context("spawn")  # no fork of a process that has ORT/torch threads
     with context.Pool(workers) as pool:
         yield from pool.imap(loader, paths, chunksize=4)
 
 
+def _ordered_threads(function, items: list, workers: int) -> Iterator:
+    """``map(function, items)`` on ``workers`` threads, in order, with at most READ_AHEAD items
+    in flight, so a million files never sit in memory at once."""
+    pending: collections.deque = collections.deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) >= READ_AHEAD:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 class Embedder:
     """Runs one model on batches of prepared pixels."""
 
-    def __init__(self, spec: ModelSpec, device: str = "auto", cache_dir: Path | None = None):
+    def __init__(self, spec: ModelSpec, device: str = "auto", cache_dir: Path | None = None,
+                 device_decode: bool | None = None):
+        """``device_decode``: JPEGs decoded and prepared by the device in batches
+        (indexer/gpu_prepare.py); default on CUDA only. On the CPU it runs the network in PyTorch,
+        which lets the tests follow the CUDA code path."""
         self.spec = spec
         self.device = resolve_device(device)
+        self.device_decode = self.device == "cuda" if device_decode is None else device_decode
         self.runtime = "torch"
         prep = spec.preprocessing
         self._mean = np.asarray(prep.mean, np.float32).reshape(1, 3, 1, 1) * 255.0
         self._std = np.asarray(prep.std, np.float32).reshape(1, 3, 1, 1) * 255.0
-        if self.device == "cpu" and _has_onnxruntime():
+        if self.device == "cpu" and not self.device_decode and _has_onnxruntime():
             import onnxruntime as ort
 
             path = models.export_onnx(spec, cache_dir or _default_cache())
@@ -137,41 +168,44 @@ class Embedder:
     @property
     def decodes_jpeg(self) -> bool:
         """Whether JPEGs should reach :meth:`embed_loaded` undecoded (GPU decoding pays on CUDA)."""
-        return self.device == "cuda"
+        return self.device_decode
 
     def embed_loaded(self, items: list[Loaded]) -> tuple[list[Loaded], np.ndarray]:
         """Embed the readable items of a batch; items that fail here get their ``error`` set.
         Returns the embedded items and their vectors, in order."""
         for item in items:
-            if item.jpeg is not None and self.device != "cuda":
+            if item.jpeg is not None and not self.device_decode:
                 _decode_on_cpu(item, self.spec.preprocessing)
-        if self.device == "cuda":
-            return self._embed_cuda(items)
+        if self.device_decode:
+            return self._embed_on_device(items)
         good = [item for item in items if item.pixels is not None]
         if not good:
             return [], np.zeros((0, 0), np.float32)
         return good, self.embed(np.stack([item.pixels for item in good]))
 
-    def _embed_cuda(self, items: list[Loaded]) -> tuple[list[Loaded], np.ndarray]:
+    def _embed_on_device(self, items: list[Loaded]) -> tuple[list[Loaded], np.ndarray]:
         import torch
 
-        tensors, good = [], []
+        from imgsearch_cnn.indexer.gpu_prepare import prepare_jpegs
+
         jpegs = [item for item in items if item.jpeg is not None]
-        decoded = gpu_decode_jpegs([item.jpeg for item in jpegs], self.spec.preprocessing.size)
-        by_path = {item.path: tensor for item, tensor in zip(jpegs, decoded)}
-        for item in items:
-            tensor = by_path.get(item.path)
-            if item.jpeg is not None and tensor is None:  # nvJPEG refused it (CMYK, progressive...)
+        prepared = prepare_jpegs([item.jpeg for item in jpegs], self.spec.preprocessing.size, self.device,
+                                 [item.width * item.height for item in jpegs])
+        on_device = {}
+        for item, pixels, colors, hashes in zip(jpegs, prepared.pixels, prepared.colors, prepared.phashes):
+            item.jpeg = None
+            if pixels is None:  # nvJPEG refused it (CMYK, progressive...)
                 _decode_on_cpu(item, self.spec.preprocessing)
+            else:
+                on_device[item.path], item.color, item.phash = pixels, colors, hashes
+        tensors, good = [], []
+        for item in items:
+            tensor = on_device.get(item.path)
             if tensor is None and item.pixels is not None:
-                tensor = torch.from_numpy(item.pixels).to("cuda").permute(2, 0, 1)
+                tensor = torch.from_numpy(item.pixels).to(self.device).permute(2, 0, 1)
             if tensor is not None:
-                if item.color is None:
-                    pixels = tensor.permute(1, 2, 0).cpu().numpy()
-                    item.color, item.phash = hsv_histogram(pixels), phashes(Image.fromarray(pixels))
                 tensors.append(tensor)
                 good.append(item)
-            item.jpeg = None
         if not good:
             return [], np.zeros((0, 0), np.float32)
         return good, l2_normalise(self.embed_tensor(torch.stack(tensors)))
@@ -205,26 +239,6 @@ def _decode_on_cpu(item: Loaded, prep: Preprocessing) -> None:
     item.jpeg = None
     result = load(item.path, prep)
     item.pixels, item.error, item.color, item.phash = result.pixels, result.error, result.color, result.phash
-
-
-def gpu_decode_jpegs(blobs: list[bytes], size: int, device: str = "cuda") -> list:
-    """Decode JPEGs with nvJPEG (EXIF orientation applied) and resize each to size x size on the
-    device; an entry is None where decoding failed."""
-    import torch
-    import torch.nn.functional as F
-    from torchvision.io import ImageReadMode, decode_jpeg
-
-    out = []
-    for blob in blobs:
-        try:
-            data = torch.frombuffer(bytearray(blob), dtype=torch.uint8)
-            image = decode_jpeg(data, mode=ImageReadMode.RGB, device=device, apply_exif_orientation=True)
-            resized = F.interpolate(image[None].float(), size=(size, size), mode="bilinear",
-                                    antialias=True, align_corners=False)
-            out.append(resized[0].round().clamp(0, 255).to(torch.uint8))
-        except RuntimeError:
-            out.append(None)
-    return out
 
 
 def _to_tensor(pixels: np.ndarray, device: str):

@@ -22,28 +22,41 @@ ORIENTATIONS = (None, Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180, Ima
                 Image.Transpose.TRANSVERSE)
 MIRRORS = frozenset({4, 5, 6, 7})  # the indexes of ORIENTATIONS that mirror the picture
 
+THUMBNAIL = 32  # side of the grey thumbnail whose DCT is hashed (imagehash's default)
+
 _ODD = (-1.0) ** np.arange(8)
 _ROWS, _COLS = _ODD[:, None], _ODD[None, :]
 
 
 def _variants(block: np.ndarray) -> list[np.ndarray]:
-    """The low-frequency DCT block of the thumbnail in each of ORIENTATIONS, in that order."""
-    turned = block.T
+    """The low-frequency DCT blocks, (..., 8, 8), in each of ORIENTATIONS, in that order."""
+    turned = np.swapaxes(block, -1, -2)
     return [block, _ROWS * turned, _ROWS * _COLS * block, turned * _COLS,
             block * _COLS, _ROWS * block, turned, _ROWS * _COLS * turned]
+
+
+def dct_rows(size: int = THUMBNAIL, keep: int = 8) -> np.ndarray:
+    """(keep, size): the first rows of the unnormalised DCT-II matrix (scipy's ``dct`` default), so
+    that ``D @ x @ D.T`` is the low-frequency block of a thumbnail x (used where the thumbnails
+    are a batch on the GPU, indexer/gpu.py)."""
+    k, n = np.arange(keep)[:, None], np.arange(size)[None, :]
+    return 2.0 * np.cos(np.pi * k * (2 * n + 1) / (2 * size))
+
+
+def hashes_from_blocks(blocks: np.ndarray) -> np.ndarray:
+    """(N, 8, 8) low-frequency DCT blocks -> (N, 8) uint64 pHashes, one per orientation."""
+    flat = np.stack(_variants(np.asarray(blocks, np.float64)), axis=1).reshape(len(blocks), len(ORIENTATIONS), 64)
+    bits = flat > np.median(flat, axis=-1, keepdims=True)
+    return np.packbits(bits, axis=-1).view(">u8")[..., 0].astype(np.uint64)
 
 
 def phashes(image: Image.Image) -> np.ndarray:
     """(8,) uint64: the 64-bit pHash of the image in each orientation (identity first)."""
     from scipy.fftpack import dct  # here, not at import: comparing hashes (dupes) never needs it
 
-    small = np.asarray(image.convert("L").resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float64)
+    small = np.asarray(image.convert("L").resize((THUMBNAIL, THUMBNAIL), Image.Resampling.LANCZOS), dtype=np.float64)
     block = dct(dct(small, axis=0), axis=1)[:8, :8]
-    out = np.zeros(len(ORIENTATIONS), dtype=np.uint64)
-    for i, variant in enumerate(_variants(block)):
-        bits = np.packbits(variant.ravel() > np.median(variant))
-        out[i] = bits.view(">u8")[0]
-    return out
+    return hashes_from_blocks(block[None])[0]
 
 
 def distance(a: np.ndarray, b: np.ndarray) -> int:

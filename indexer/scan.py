@@ -145,8 +145,14 @@ def content_hash(path: str) -> str:
     return digest.hexdigest()
 
 
-def looks_like_image(path: str) -> bool:
-    """Whether the file's first bytes start a format we decode (read before hashing a file, so a
-    huge non-image named .jpg is never read whole)."""
+def image_content_hash(path: str) -> str | None:
+    """content_hash of a file whose first bytes start a format we decode, else None; one open,
+    and a huge non-image named .jpg is never read past its first bytes."""
     with open(path, "rb") as handle:
-        return sniff_image(handle.read(16))
+        head = handle.read(16)
+        if not sniff_image(head):
+            return None
+        digest = hashlib.blake2b(head, digest_size=16)
+        while chunk := handle.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

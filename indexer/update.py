@@ -24,6 +24,10 @@ from imgsearch_cnn.indexer.models import ModelSpec
 from imgsearch_cnn.indexer.store import Record, Store, StoreError
 
 # progress(stage, done, total): stage is "scan", "hash" or "embed"
+
+# Threads hashing files: hashing releases the GIL, and on a GPU machine the hash pass over every
+# new file otherwise takes as long as embedding them.
+HASH_THREADS = max(4, os.cpu_count() or 1)
 Progress = Callable[[str, int, int], None]
 
 
@@ -175,13 +179,14 @@ def _hash_all(files: list[scan.FileInfo], progress: Progress) -> tuple[dict[str,
 
     def one(info: scan.FileInfo) -> tuple[str, str | None, str | None]:
         try:
-            if not scan.looks_like_image(info.path):
+            content = scan.image_content_hash(info.path)
+            if content is None:
                 return info.path, None, "not an image (unknown file header)"
-            return info.path, scan.content_hash(info.path), None
+            return info.path, content, None
         except OSError as exc:
             return info.path, None, f"cannot read file: {exc.strerror}"
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
         for done, (path, content, problem) in enumerate(pool.map(one, files), 1):
             if content is not None:
                 hashes[path] = content
@@ -217,7 +222,7 @@ def _embed_and_store(store, spec, options, to_embed, known, summary, progress, e
     else:
         embedder = embedder or embed.Embedder(spec, options.device)
         summary.device = f"{embedder.device} ({embedder.runtime})"
-        workers = options.workers if options.workers is not None else embed.default_workers()
+        workers = options.workers if options.workers is not None else embed.default_workers(embedder.decodes_jpeg)
         results = _local_batches(embedder, paths, spec, options.batch_size or embed.DEFAULT_BATCH_SIZE[embedder.device],
                                  workers)
     done = 0

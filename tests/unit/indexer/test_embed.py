@@ -30,6 +30,18 @@ def test_worker_processes_yield_the_same_items_in_order(tmp_path):
     assert all((a.pixels == b.pixels).all() for a, b in zip(serial, parallel))
 
 
+def test_reading_threads_of_the_device_path_yield_bytes_and_headers_in_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(embed, "READ_AHEAD", 3)
+    paths = []
+    for i in range(11):
+        draw_photo(i, (80 + i, 60)).save(tmp_path / f"{i}.jpg")
+        paths.append(str(tmp_path / f"{i}.jpg"))
+    items = list(embed.load_all(paths, FAKE_SPEC.preprocessing, workers=4, gpu_jpeg=True))
+    assert [i.path for i in items] == paths
+    assert all(i.jpeg == open(p, "rb").read() and i.pixels is None for i, p in zip(items, paths))
+    assert [i.width for i in items] == [80 + i for i in range(11)]
+
+
 def test_batches_have_the_asked_size_and_keep_the_rest():
     assert [len(b) for b in embed.batches(iter(range(10)), 4)] == [4, 4, 2]
 

@@ -31,7 +31,7 @@ def test_raw_files_are_found_and_a_broken_one_fails_with_a_reason(tmp_path):
     (tmp_path / "c.cr2").write_bytes(b"not a raw file at all")
     found = scan.walk([tmp_path]).files
     assert [f.path.rsplit("/", 1)[1] for f in found] == ["a.dng", "b.NEF", "c.cr2"]
-    assert scan.looks_like_image(str(tmp_path / "b.NEF")) and not scan.looks_like_image(str(tmp_path / "c.cr2"))
+    assert scan.image_content_hash(str(tmp_path / "b.NEF")) and scan.image_content_hash(str(tmp_path / "c.cr2")) is None
     with pytest.raises(decode.DecodeError, match="cannot read RAW file"):
         decode.open_image(tmp_path / "b.NEF")
     assert raw.format_name(tmp_path / "b.NEF") == "NEF"

@@ -55,3 +55,10 @@ def test_content_hash_depends_on_bytes_only(tmp_path):
     (tmp_path / "c").write_bytes(b"other")
     assert scan.content_hash(str(tmp_path / "a")) == scan.content_hash(str(tmp_path / "b"))
     assert scan.content_hash(str(tmp_path / "a")) != scan.content_hash(str(tmp_path / "c"))
+
+
+def test_an_image_is_hashed_as_content_hash_does_and_a_non_image_not_at_all(tmp_path):
+    draw_photo(1).save(tmp_path / "p.jpg")
+    (tmp_path / "fake.jpg").write_bytes(b"not an image at all" * 1000)
+    assert scan.image_content_hash(str(tmp_path / "p.jpg")) == scan.content_hash(str(tmp_path / "p.jpg"))
+    assert scan.image_content_hash(str(tmp_path / "fake.jpg")) is None
