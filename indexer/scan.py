@@ -156,3 +156,15 @@ def image_content_hash(path: str) -> str | None:
         while chunk := handle.read(_HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def hash_image_file(path: str) -> tuple[str, str | None, str | None]:
+    """(path, image_content_hash or None, why not) for the hash pass of indexing (picklable, so
+    worker processes can run it)."""
+    try:
+        content = image_content_hash(path)
+    except OSError as exc:
+        return path, None, f"cannot read file: {exc.strerror}"
+    if content is None:
+        return path, None, "not an image (unknown file header)"
+    return path, content, None

@@ -13,6 +13,7 @@ completes without losing or double-counting a file:
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,9 +26,12 @@ from imgsearch_cnn.indexer.store import Record, Store, StoreError
 
 # progress(stage, done, total): stage is "scan", "hash" or "embed"
 
-# Threads hashing files: hashing releases the GIL, and on a GPU machine the hash pass over every
-# new file otherwise takes as long as embedding them.
-HASH_THREADS = max(4, os.cpu_count() or 1)
+# Hashing new files: threads on small machines (hashing and reading release the GIL); processes
+# where there are many cores and files, since the threads' Python work per file holds the GIL:
+# on 16 cores, 16 threads hashed 4,658 photos/s, a fraction of what a GPU embeds.
+HASH_THREADS = 4
+HASH_PROCESSES_MIN_CORES = 8
+HASH_PROCESSES_MIN_FILES = 2000
 Progress = Callable[[str, int, int], None]
 
 
@@ -171,30 +175,31 @@ def _failed_unchanged(failure: dict | None, info: scan.FileInfo) -> bool:
 
 
 def _hash_all(files: list[scan.FileInfo], progress: Progress) -> tuple[dict[str, str], dict[str, str]]:
-    """(path -> content hash, path -> why it could not be hashed) for these files (threads:
-    hashing is I/O and releases the GIL). A file whose first bytes are no image is not read
-    further."""
+    """(path -> content hash, path -> why it could not be hashed) for these files. A file whose
+    first bytes are no image is not read further."""
     hashes: dict[str, str] = {}
     problems: dict[str, str] = {}
-
-    def one(info: scan.FileInfo) -> tuple[str, str | None, str | None]:
-        try:
-            content = scan.image_content_hash(info.path)
-            if content is None:
-                return info.path, None, "not an image (unknown file header)"
-            return info.path, content, None
-        except OSError as exc:
-            return info.path, None, f"cannot read file: {exc.strerror}"
-
-    with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
-        for done, (path, content, problem) in enumerate(pool.map(one, files), 1):
-            if content is not None:
-                hashes[path] = content
-            else:
-                problems[path] = problem
-            if done % 256 == 0 or done == len(files):
-                progress("hash", done, len(files))
+    paths = [info.path for info in files]
+    if (os.cpu_count() or 1) >= HASH_PROCESSES_MIN_CORES and len(paths) >= HASH_PROCESSES_MIN_FILES:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(os.cpu_count()) as pool:
+            results = list(_report(pool.imap(scan.hash_image_file, paths, chunksize=64), len(paths), progress))
+    else:
+        with ThreadPoolExecutor(max_workers=HASH_THREADS) as pool:
+            results = list(_report(pool.map(scan.hash_image_file, paths), len(paths), progress))
+    for path, content, problem in results:
+        if content is not None:
+            hashes[path] = content
+        else:
+            problems[path] = problem
     return hashes, problems
+
+
+def _report(results: Iterable, total: int, progress: Progress) -> Iterable:
+    for done, result in enumerate(results, 1):
+        if done % 256 == 0 or done == total:
+            progress("hash", done, total)
+        yield result
 
 
 def _copy_record(source: Record, info: scan.FileInfo, content: str) -> Record:

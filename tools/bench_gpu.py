@@ -163,7 +163,7 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--make", type=int, default=0, help="first fill FOLDER with this many synthetic JPEGs")
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--workers", default="", help="reading threads for the in-process runs, comma-separated "
+    parser.add_argument("--workers", default="", help="reading processes for the in-process runs, comma-separated "
                         "(default: the command's default)")
     parser.add_argument("--profile", action="store_true", help="profile the in-process run")
     parser.add_argument("--skip-command", action="store_true", help="leave out the command-line run")
@@ -187,7 +187,7 @@ def main() -> None:
 
     threads = default_workers(device_decode=True)
     hashing, reading = bench_reading(paths, threads)
-    print(f"hash pass alone: {hashing:8.0f} photos/s; reading + headers alone ({threads} threads): {reading:8.0f} photos/s")
+    print(f"hash pass alone: {hashing:8.0f} photos/s; reading + headers alone ({threads} processes): {reading:8.0f} photos/s")
     sample = paths[:min(len(paths), 5000)]
     print(f"decode + prepare alone ({len(sample)} photos): {bench_decode(sample, args.batch_size):8.0f} photos/s")
     if not args.skip_command:

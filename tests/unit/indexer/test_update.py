@@ -165,3 +165,21 @@ def test_a_run_stopped_half_way_keeps_what_it_committed_and_the_next_run_complet
     summary = run(tmp_path / "idx", photos)
     assert (summary.new, summary.embedded) == (12 - 4 * batches, 12 - 4 * batches)
     assert paths_in(tmp_path / "idx") == {str(p) for p in photos.rglob("*.jpg")}
+
+
+def test_hashing_in_processes_gives_what_threads_give(tmp_path, monkeypatch):
+    from imgsearch_cnn.indexer import scan, update
+
+    for i in range(3):
+        draw_photo(i).save(tmp_path / f"{i}.jpg")
+    (tmp_path / "notes.jpg").write_bytes(b"plain text, not a photo")
+    files = [scan.FileInfo(str(tmp_path / n), 1, 0) for n in ("0.jpg", "1.jpg", "notes.jpg", "2.jpg", "gone.jpg")]
+    threads = update._hash_all(files, lambda *a: None)
+    monkeypatch.setattr(update, "HASH_PROCESSES_MIN_CORES", 1)
+    monkeypatch.setattr(update, "HASH_PROCESSES_MIN_FILES", 1)
+    seen = []
+    processes = update._hash_all(files, lambda stage, done, total: seen.append((stage, done, total)))
+    assert processes == threads and seen[-1] == ("hash", 5, 5)
+    hashes, problems = processes
+    assert hashes[str(tmp_path / "1.jpg")] == scan.content_hash(str(tmp_path / "1.jpg"))
+    assert set(problems) == {str(tmp_path / "notes.jpg"), str(tmp_path / "gone.jpg")}
