@@ -7,7 +7,6 @@ channels_last, and JPEGs are decoded and prepared on the GPU in batches (indexer
 
 from __future__ import annotations
 
-import io
 import multiprocessing
 import os
 from dataclasses import dataclass
@@ -67,22 +66,23 @@ class Loaded:
     taken: str | None = None
     meta: dict | None = None  # indexer/metadata.py
     error: str | None = None
-    jpeg: bytes | None = None  # undecoded JPEG bytes, when the GPU decodes them
+    jpeg: bool = False  # a JPEG left for the device to decode: the embedding process reads its bytes
     color: np.ndarray | None = None  # HSV colour histogram of the prepared pixels
     phash: np.ndarray | None = None  # perceptual hashes in the eight orientations
 
 
 def load(path: str, prep: Preprocessing, gpu_jpeg: bool = False) -> Loaded:
-    """Decode and resize one photo (runs in worker processes). With ``gpu_jpeg``, a JPEG is only
-    read and its header parsed; its pixels are decoded later on the GPU."""
+    """Decode and resize one photo (runs in worker processes). With ``gpu_jpeg``, only a JPEG's
+    header is parsed; the process that embeds it reads its bytes for the GPU to decode (sending
+    them from here through a pipe cost the main process more than reading them itself)."""
     try:
         if gpu_jpeg:
             with open(path, "rb") as handle:
-                data = handle.read()
-            if data.startswith(b"\xff\xd8\xff"):
-                header = read_header(io.BytesIO(data))
-                return Loaded(path, None, header.width, header.height, header.format, header.taken, header.meta,
-                              jpeg=data)
+                if handle.read(3) == b"\xff\xd8\xff":
+                    handle.seek(0)
+                    header = read_header(handle)
+                    return Loaded(path, None, header.width, header.height, header.format, header.taken,
+                                  header.meta, jpeg=True)
         decoded = open_image(path, draft_size=prep.size)
         pixels = prepare(decoded.image, prep)
     except DecodeError as exc:
@@ -154,7 +154,7 @@ class Embedder:
         """Embed the readable items of a batch; items that fail here get their ``error`` set.
         Returns the embedded items and their vectors, in order."""
         for item in items:
-            if item.jpeg is not None and not self.device_decode:
+            if item.jpeg and not self.device_decode:
                 _decode_on_cpu(item, self.spec.preprocessing)
         if self.device_decode:
             return self._embed_on_device(items)
@@ -168,13 +168,13 @@ class Embedder:
 
         from imgsearch_cnn.indexer.gpu_prepare import prepare_jpegs
 
-        jpegs = [item for item in items if item.jpeg is not None]
-        prepared = prepare_jpegs([item.jpeg for item in jpegs], self.spec.preprocessing.size, self.device,
-                                 [item.width * item.height for item in jpegs])
+        jpegs = [item for item in items if item.jpeg]
+        prepared = prepare_jpegs([_read_or_nothing(item.path) for item in jpegs], self.spec.preprocessing.size,
+                                 self.device, [item.width * item.height for item in jpegs])
         on_device = {}
         for item, pixels, colors, hashes in zip(jpegs, prepared.pixels, prepared.colors, prepared.phashes):
-            item.jpeg = None
-            if pixels is None:  # nvJPEG refused it (CMYK, progressive...)
+            item.jpeg = False
+            if pixels is None:  # nvJPEG refused it (CMYK, progressive...) or it cannot be read
                 _decode_on_cpu(item, self.spec.preprocessing)
             else:
                 on_device[item.path], item.color, item.phash = pixels, colors, hashes
@@ -215,8 +215,16 @@ class Embedder:
             return self._model(x).float().cpu().numpy()
 
 
+def _read_or_nothing(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""  # decoding fails, and the CPU decoder then says why
+
+
 def _decode_on_cpu(item: Loaded, prep: Preprocessing) -> None:
-    item.jpeg = None
+    item.jpeg = False
     result = load(item.path, prep)
     item.pixels, item.error, item.color, item.phash = result.pixels, result.error, result.color, result.phash
 

@@ -50,11 +50,11 @@ class _Worker:
 
     def embed(self, paths: list[str]) -> tuple[list[embed.Loaded], list[int], np.ndarray]:
         """(every photo's facts without its pixels, which of them were embedded, their vectors)."""
-        loaded = [embed.load(path, self.spec.preprocessing) for path in paths]
+        loaded = [embed.load(path, self.spec.preprocessing, self.embedder.decodes_jpeg) for path in paths]
         good, vectors = self.embedder.embed_loaded(loaded)
         embedded = {id(item) for item in good}
         rows = [n for n, item in enumerate(loaded) if id(item) in embedded]
-        return [replace(item, pixels=None, jpeg=None) for item in loaded], rows, vectors
+        return [replace(item, pixels=None, jpeg=False) for item in loaded], rows, vectors
 
 
 class RayEmbedding:

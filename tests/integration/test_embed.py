@@ -38,7 +38,7 @@ def test_bad_file_in_a_batch_is_reported_not_fatal(embedder, tmp_path):
 def test_undecoded_jpegs_fall_back_to_the_cpu_decoder(embedder, tmp_path):
     draw_photo(3).save(tmp_path / "a.jpg")
     raw = embed.load(str(tmp_path / "a.jpg"), embedder.spec.preprocessing, gpu_jpeg=True)
-    assert raw.jpeg is not None and raw.pixels is None and (raw.width, raw.height) == (320, 240)
+    assert raw.jpeg and raw.pixels is None and (raw.width, raw.height) == (320, 240)
     decoded = embed.load(str(tmp_path / "a.jpg"), embedder.spec.preprocessing)
     _, v1 = embedder.embed_loaded([raw])
     _, v2 = embedder.embed_loaded([decoded])
@@ -72,12 +72,12 @@ def test_the_device_pipeline_agrees_with_the_cpu_pipeline(embedder, tmp_path):
     on_device = embed.Embedder(models.resolve(), device="cpu", device_decode=True)
     assert on_device.decodes_jpeg and on_device.runtime == "torch"
     raw = list(embed.load_all(paths, embedder.spec.preprocessing, workers=0, gpu_jpeg=True))
-    assert raw[0].jpeg is not None and raw[0].pixels is None and raw[2].pixels is not None
+    assert raw[0].jpeg and raw[0].pixels is None and raw[2].pixels is not None
     good, vectors = on_device.embed_loaded(raw)
     reference = list(embed.load_all(paths, embedder.spec.preprocessing, workers=0))
     expected_good, expected = embedder.embed_loaded(reference)
     assert [g.path for g in good] == [g.path for g in expected_good] == paths[:3]
-    assert raw[3].error and raw[3].jpeg is None
+    assert raw[3].error and not raw[3].jpeg
     assert (vectors * expected).sum(axis=1).min() > 0.995
     for got, want in zip(good, expected_good):
         assert float(got.color @ want.color) > 0.999
