@@ -29,6 +29,21 @@ def encode(vector: np.ndarray, codec: str) -> bytes:
     return np.array([low, high, np.linalg.norm(vector)], np.float32).tobytes() + steps.tobytes()
 
 
+def encode_many(vectors: np.ndarray, codec: str) -> list[bytes]:
+    """Rows of a matrix as stored, encoded together (the indexing loop's main-process cost);
+    each decodes as :func:`encode` of that row does."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if codec == FLOAT32 or vectors.size == 0:
+        return [encode(row, codec) for row in vectors]
+    low, high = vectors.min(axis=1), vectors.max(axis=1)
+    span = high.astype(np.float64) - low
+    scale = np.where(span > 0, 255 / np.where(span > 0, span, 1), 0).astype(np.float32)
+    steps = np.round((vectors - low[:, None]) * scale[:, None]).astype(np.uint8)
+    header = np.stack([low, high, np.linalg.norm(vectors, axis=1)], axis=1).astype(np.float32)
+    rows = np.concatenate([header.view(np.uint8), steps], axis=1)
+    return [row.tobytes() for row in rows]
+
+
 def decode(raw: bytes, codec: str) -> np.ndarray:
     """One stored vector as float32."""
     return decode_many([raw], codec)[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 
 @dataclass
@@ -23,10 +23,10 @@ class Record:
     meta: dict | None = None  # other metadata present: camera, lens, gps, rating, keywords
 
     def to_bytes(self) -> bytes:
-        data = asdict(self)
-        del data["path"]
-        if not data["meta"]:
-            del data["meta"]  # most photos: keep records small
+        data = {"size": self.size, "mtime_ns": self.mtime_ns, "hash": self.hash, "width": self.width,
+                "height": self.height, "format": self.format, "taken": self.taken}
+        if self.meta:  # most photos have none: keep records small
+            data["meta"] = self.meta
         return json.dumps(data, separators=(",", ":")).encode()
 
     @classmethod

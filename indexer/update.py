@@ -243,9 +243,10 @@ def _embed_and_store(store, spec, options, to_embed, known, summary, progress, e
                 if item.error is not None:
                     writer.put_failure(item.path, item.error or "unknown error", info.size, info.mtime_ns)
                     summary.failures.append((item.path, item.error or "unknown error"))
-            for item, vector in zip(good, vectors):
+            writer.put_features_many([infos[item.path][1] for item in good], cnn=vectors,
+                                     color=[item.color for item in good], phash=[item.phash for item in good])
+            for item in good:
                 info, content = infos[item.path]
-                writer.put_features(content, cnn=vector, color=item.color, phash=item.phash)
                 writer.put_record(Record(item.path, info.size, info.mtime_ns, content, item.width,
                                          item.height, item.format, item.taken, item.meta or None))
                 if item.path in known:

@@ -34,3 +34,17 @@ def test_constant_and_empty_vectors_and_float32_are_exact():
     assert codec.decode(codec.encode(np.zeros(3), codec.UINT8), codec.UINT8).tolist() == [0, 0, 0]
     vector = np.random.default_rng(2).standard_normal(8).astype(np.float32)
     assert np.array_equal(codec.decode(codec.encode(vector, codec.FLOAT32), codec.FLOAT32), vector)
+
+
+def test_many_vectors_encode_together_like_one_by_one():
+    rng = np.random.default_rng(3)
+    vectors = np.vstack([rng.standard_normal((6, 1280)), np.full((1, 1280), 0.5), np.zeros((1, 1280))]).astype(np.float32)
+    for kind in codec.CODECS:
+        together = codec.encode_many(vectors, kind)
+        alone = [codec.encode(v, kind) for v in vectors]
+        assert [len(r) for r in together] == [len(r) for r in alone]
+        assert np.abs(codec.decode_many(together, kind) - codec.decode_many(alone, kind)).max() < 1e-6
+        if kind == codec.UINT8:  # the same steps; only the stored length may differ in its last bit
+            assert all(a[12:] == b[12:] for a, b in zip(together, alone))
+        else:
+            assert together == alone
