@@ -32,8 +32,8 @@ def default_workers(device_decode: bool = False) -> int:
     104.0 s without), so none there; on larger machines about half the cores beyond two.
     When the device decodes (``device_decode``), the processes only read files and parse
     headers, and the main process does little else than feed the GPU: all cores but two (on an
-    H100 with 16 cores, 14 processes indexed 2,113 photos/s, 7 gave 1,345; threads instead of
-    processes gave 1,267 even with 32 of them, held by the GIL in Pillow's header parsing)."""
+    H100 with 16 cores, 14 processes indexed 2,113 photos/s where 7 gave 1,345; threads were
+    slower, held by the GIL in Pillow's header parsing: docs/BENCHMARKS.md, "Indexing on a GPU")."""
     if device_decode:
         return max(0, (os.cpu_count() or 2) - 2)
     return max(0, min(16, ((os.cpu_count() or 2) - 2) // 2))

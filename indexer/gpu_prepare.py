@@ -4,7 +4,7 @@ nvJPEG decodes a batch of JPEGs at once; the network's input (each photo squashe
 the colour histogram (indexer/color.py) and the eight perceptual hashes (indexer/phash.py) are then
 computed on the device for the whole batch. Measured on an H100 with 16 cores, doing the
 histograms and hashes photo by photo on the CPU in the main process held indexing to 177
-photos/s while the network alone runs at 19,500 (docs/BENCHMARKS.md, "GPU").
+photos/s while the network alone runs at 19,500 (docs/BENCHMARKS.md, "Indexing on a GPU").
 
 Every function also runs with ``device="cpu"`` (the tests use that): the code path is the same.
 The results match the CPU path closely, not bit for bit: the pHash thumbnail is resized with
@@ -19,8 +19,9 @@ import numpy as np
 
 from imgsearch_cnn.indexer import color, phash
 
-# At most this many pixels are decoded at once (about 240 MB of device memory), so a batch of
-# 50-megapixel photos decodes in several rounds instead of asking for gigabytes.
+# At most this many pixels are decoded at once (about 240 MB of device memory decoded, 1 GB as
+# floats while resizing), so a batch of 50-megapixel photos decodes in several rounds instead of
+# asking for tens of gigabytes.
 MAX_DECODE_PIXELS = 80_000_000
 
 

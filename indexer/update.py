@@ -24,14 +24,14 @@ from imgsearch_cnn.indexer import embed, models, scan, vector_index
 from imgsearch_cnn.indexer.models import ModelSpec
 from imgsearch_cnn.indexer.store import Record, Store, StoreError
 
-# progress(stage, done, total): stage is "scan", "hash" or "embed"
-
 # Hashing new files: threads on small machines (hashing and reading release the GIL); processes
 # where there are many cores and files, since the threads' Python work per file holds the GIL:
-# on 16 cores, 16 threads hashed 4,658 photos/s, a fraction of what a GPU embeds.
+# on 16 cores, 16 threads hashed 4,658 photos/s and 16 processes 21,025-22,596.
 HASH_THREADS = 4
 HASH_PROCESSES_MIN_CORES = 8
 HASH_PROCESSES_MIN_FILES = 2000
+
+# progress(stage, done, total): stage is "scan", "hash" or "embed"
 Progress = Callable[[str, int, int], None]
 
 
