@@ -20,21 +20,16 @@ _HEADER = 12  # bytes: lowest value, highest value, length; float32
 
 def encode(vector: np.ndarray, codec: str) -> bytes:
     """One vector as stored."""
-    vector = np.ascontiguousarray(vector, dtype=np.float32).ravel()
-    if codec == FLOAT32:
-        return vector.tobytes()
-    low, high = (float(vector.min()), float(vector.max())) if vector.size else (0.0, 0.0)
-    span = high - low
-    steps = np.zeros(vector.size, np.uint8) if span <= 0 else np.round((vector - low) * (255 / span)).astype(np.uint8)
-    return np.array([low, high, np.linalg.norm(vector)], np.float32).tobytes() + steps.tobytes()
+    return encode_many(np.ravel(np.asarray(vector, np.float32))[None], codec)[0]
 
 
 def encode_many(vectors: np.ndarray, codec: str) -> list[bytes]:
-    """Rows of a matrix as stored, encoded together (the indexing loop's main-process cost);
-    each decodes as :func:`encode` of that row does."""
+    """Rows of a matrix as stored, encoded together (cheaper than one by one in the indexing loop)."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    if codec == FLOAT32 or vectors.size == 0:
-        return [encode(row, codec) for row in vectors]
+    if codec == FLOAT32:
+        return [row.tobytes() for row in vectors]
+    if vectors.shape[1] == 0:
+        return [np.zeros(3, np.float32).tobytes()] * len(vectors)
     low, high = vectors.min(axis=1), vectors.max(axis=1)
     span = high.astype(np.float64) - low
     scale = np.where(span > 0, 255 / np.where(span > 0, span, 1), 0).astype(np.float32)

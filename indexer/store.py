@@ -328,11 +328,7 @@ class Writer:
 
     def put_features(self, content_hash: str, **features: np.ndarray | None) -> None:
         """Store features of some content, by FEATURES name: put_features(h, cnn=v, color=c)."""
-        for name, value in features.items():
-            if value is not None:
-                raw = codec.encode(value, self._store.codec) if name in CODED else \
-                    np.ascontiguousarray(value, np.uint64).tobytes()
-                self._txn.put(_k(content_hash), raw, db=self._db(FEATURES[name]))
+        self.put_features_many([content_hash], **{name: [value] for name, value in features.items()})
 
     def put_features_many(self, content_hashes: list[str], **features) -> None:
         """put_features for many contents at once: each feature a sequence with one row (or None)
