@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from imgsearch_cnn.indexer import embed, models, scan, vector_index
+from imgsearch_cnn.indexer.ahead import run_ahead
 from imgsearch_cnn.indexer.models import ModelSpec
 from imgsearch_cnn.indexer.store import Record, Store, StoreError
 
@@ -30,6 +31,10 @@ from imgsearch_cnn.indexer.store import Record, Store, StoreError
 HASH_THREADS = 4
 HASH_PROCESSES_MIN_CORES = 8
 HASH_PROCESSES_MIN_FILES = 2000
+
+# Batches embedded ahead of the one being written (on the GPU path the main process's writes were
+# a quarter of its time, in series with the network).
+EMBED_AHEAD = 2
 
 # progress(stage, done, total): stage is "scan", "hash" or "embed"
 Progress = Callable[[str, int, int], None]
@@ -209,10 +214,13 @@ def _copy_record(source: Record, info: scan.FileInfo, content: str) -> Record:
 
 def _local_batches(embedder, paths: list[str], spec: ModelSpec, batch_size: int, workers: int):
     """(photos of a batch, those embedded, their vectors), decoded in ``workers`` processes."""
-    loaded = embed.load_all(paths, spec.preprocessing, workers, gpu_jpeg=embedder.decodes_jpeg)
-    for batch in embed.batches(loaded, batch_size):
-        good, vectors = embedder.embed_loaded(batch)
-        yield batch, good, vectors
+    def embedded():
+        loaded = embed.load_all(paths, spec.preprocessing, workers, gpu_jpeg=embedder.decodes_jpeg)
+        for batch in embed.batches(loaded, batch_size):
+            good, vectors = embedder.embed_loaded(batch)
+            yield batch, good, vectors
+
+    yield from run_ahead(embedded(), EMBED_AHEAD)
 
 
 def _embed_and_store(store, spec, options, to_embed, known, summary, progress, embedder=None) -> None:
