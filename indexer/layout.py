@@ -3,10 +3,12 @@
 An index folder holds::
 
     meta.lmdb/          LMDB environment: the truth (indexer/store.py)
+    meta.lmdb.new/ .old/  only while a compaction swaps the environment (indexer/compact.py)
     vectors.faiss       FAISS index over every file, derived from LMDB (indexer/vector_index.py)
     vectors.json        {"generation": N, "paths": [...]} for vectors.faiss
     vectors.generation  the generation vectors.faiss was built at (written last; cheap to check)
     write.lock          held (flock) by the one process allowed to write
+    readers.lock        held shared (flock) by every process that has the index open
     journal/            clean-up journals, for `imgsearch undo` (search/dupes/journal.py)
     k_choice.png        the last `--k auto` criterion plot
     dupes.json          the last duplicate groups, reused while nothing changed (search/dupes/cache.py)
@@ -35,14 +37,16 @@ FAISS = "vectors.faiss"
 FAISS_PATHS = "vectors.json"
 FAISS_GENERATION = "vectors.generation"
 LOCK = "write.lock"
+READERS = "readers.lock"
 JOURNALS = "journal"
 K_PLOT = "k_choice.png"
 DUPES_CACHE = "dupes.json"
 CLASSIFIERS = "classifiers"
 THUMBNAILS = "thumbnails"
 ADAPTATION = "adaptation.npz"
-_INDEX_ENTRIES = (LMDB, LMDB + ".tmp", FAISS, FAISS_PATHS, FAISS_GENERATION, LOCK, JOURNALS, K_PLOT, DUPES_CACHE,
-                  CLASSIFIERS, THUMBNAILS, ADAPTATION, ADAPTATION + ".tmp")
+LMDB_NEW, LMDB_OLD = LMDB + ".new", LMDB + ".old"  # a compaction's copy, and what it replaces
+_INDEX_ENTRIES = (LMDB, LMDB + ".tmp", LMDB_NEW, LMDB_OLD, FAISS, FAISS_PATHS, FAISS_GENERATION, LOCK, READERS, JOURNALS,
+                  K_PLOT, DUPES_CACHE, CLASSIFIERS, THUMBNAILS, ADAPTATION, ADAPTATION + ".tmp")
 
 HOW_TO_CHOOSE = f"choose one with --index DIR or ${ENV_VAR}"
 

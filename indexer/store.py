@@ -36,7 +36,7 @@ from imgsearch_cnn.indexer.record import Record
 
 SCHEMA_VERSION = 2  # 2: vectors in the uint8 codec; schema 1 indexes (float32) are read as they are
 _MAP_SIZE = 1 << 40  # address space only: LMDB's file grows as data is written
-_DBS = ("meta", "files", "vectors", "colors", "phash", "failures", "extra")
+SUB_DATABASES = ("meta", "files", "vectors", "colors", "phash", "failures", "extra")
 
 
 # Per-content features: name -> sub-database. Vectors go through the index's codec; the
@@ -62,8 +62,8 @@ def _s(key: bytes) -> str:
     return bytes(key).decode("utf-8", "surrogateescape")
 
 
-def _open_env(lmdb_dir: Path, writable: bool) -> lmdb.Environment:
-    return lmdb.open(str(lmdb_dir), map_size=_MAP_SIZE, max_dbs=len(_DBS) + 1, readonly=not writable,
+def open_environment(lmdb_dir: Path, writable: bool) -> lmdb.Environment:
+    return lmdb.open(str(lmdb_dir), map_size=_MAP_SIZE, max_dbs=len(SUB_DATABASES) + 1, readonly=not writable,
                      subdir=True, create=writable, max_readers=256)
 
 
@@ -73,9 +73,9 @@ def _create(lmdb_dir: Path) -> None:
     tmp = lmdb_dir.with_name(lmdb_dir.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
-    env = _open_env(tmp, writable=True)
+    env = open_environment(tmp, writable=True)
     with env.begin(write=True) as txn:
-        for name in _DBS:
+        for name in SUB_DATABASES:
             env.open_db(name.encode(), txn=txn, create=True)
         meta = env.open_db(b"meta", txn=txn)
         txn.put(b"schema_version", json.dumps(SCHEMA_VERSION).encode(), db=meta)
@@ -84,15 +84,34 @@ def _create(lmdb_dir: Path) -> None:
     os.replace(tmp, lmdb_dir)
 
 
+def _hold_shared(path: Path, writable: bool):
+    """The shared hold every open store keeps on layout.READERS, so that a compaction can tell
+    whether anyone else has the index open; waits while one runs. None where the file cannot be
+    had (a reader of an index on read-only media, where no compaction can run either)."""
+    try:
+        handle = open(path / layout.READERS, "a+" if writable else "r")
+    except OSError:
+        return None
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    return handle
+
+
+def _close(*handles) -> None:
+    for handle in handles:
+        if handle is not None:
+            handle.close()
+
+
 class Store:
     """An index folder. Open with :meth:`open`; use as a context manager to close it."""
 
-    def __init__(self, path: Path, env: lmdb.Environment, writable: bool, lock_handle=None):
+    def __init__(self, path: Path, env: lmdb.Environment, writable: bool, lock_handle=None, readers_handle=None):
         self.path = path
         self.env = env
         self.writable = writable
         self._lock_handle = lock_handle
-        self._dbs = {name: env.open_db(name.encode(), create=writable) for name in _DBS}
+        self._readers_handle = readers_handle
+        self._dbs = {name: env.open_db(name.encode(), create=writable) for name in SUB_DATABASES}
         self.codec = self.get_meta("vector_codec") or codec.FLOAT32  # indexes before schema 2: float32
 
     # -- opening -------------------------------------------------------------------------------
@@ -109,7 +128,11 @@ class Store:
         lmdb_dir = path / layout.LMDB
         if path.exists() and not path.is_dir():
             raise StoreError(f"{path} is a file, not an index folder: give --index a folder")
-        if not (create and writable) and not (lmdb_dir / "data.mdb").exists():
+        interrupted = (path / layout.LMDB_OLD).exists()  # a compaction cut short (indexer/compact.py)
+        if interrupted and not writable and not (lmdb_dir / "data.mdb").exists():
+            raise StoreError(f"the index at {path} was being compacted when it stopped: run `imgsearch index` "
+                             "once to finish that")
+        if not (create and writable) and not (lmdb_dir / "data.mdb").exists() and not interrupted:
             raise StoreError(f"no index at {path}: build one with `imgsearch index FOLDER`, or "
                              f"{layout.HOW_TO_CHOOSE}")
         lock_handle = None
@@ -133,20 +156,23 @@ class Store:
             lock_handle.truncate()
             lock_handle.write(f"imgsearch (pid {os.getpid()})")
             lock_handle.flush()
+        readers_handle = _hold_shared(path, writable)
         try:
+            if writable:
+                from imgsearch_cnn.indexer import compact
+
+                compact.recover(path)  # a compaction killed half-way is finished or undone first
             if writable and not lmdb_dir.exists():
                 _create(lmdb_dir)
-            env = _open_env(lmdb_dir, writable)
+            env = open_environment(lmdb_dir, writable)
         except (lmdb.Error, OSError) as exc:
-            if lock_handle:
-                lock_handle.close()
+            _close(lock_handle, readers_handle)
             raise StoreError(explain(exc, path), environment=True) from exc
         try:
-            store = cls(path, env, writable, lock_handle)
+            store = cls(path, env, writable, lock_handle, readers_handle)
         except lmdb.Error as exc:  # a sub-database added by a newer imgsearch is missing
             env.close()
-            if lock_handle:
-                lock_handle.close()
+            _close(lock_handle, readers_handle)
             raise StoreError(f"index {path} was made by an older imgsearch; run `imgsearch index` "
                              "once to upgrade it") from exc
         store._check_schema()
@@ -164,11 +190,33 @@ class Store:
                 f"({SCHEMA_VERSION}); upgrade imgsearch"
             )
 
+    def reopen(self) -> None:
+        """Open this index's environment again (indexer/compact.py swaps it for a packed copy)."""
+        self.env.close()
+        self.env = open_environment(self.path / layout.LMDB, self.writable)
+        self._dbs = {name: self.env.open_db(name.encode(), create=self.writable) for name in SUB_DATABASES}
+
+    def take_alone(self) -> bool:
+        """Whether no other process has this index open; if so, others wait to open it until
+        :meth:`share` (indexer/compact.py swaps the environment meanwhile)."""
+        if self._readers_handle is None:
+            return False
+        try:
+            fcntl.flock(self._readers_handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            self.share()
+            return False
+
+    def share(self) -> None:
+        """Back to an ordinary shared hold on the index (after :meth:`take_alone`)."""
+        if self._readers_handle is not None:
+            fcntl.flock(self._readers_handle, fcntl.LOCK_SH)
+
     def close(self) -> None:
         self.env.close()
-        if self._lock_handle:
-            self._lock_handle.close()
-            self._lock_handle = None
+        _close(self._lock_handle, self._readers_handle)
+        self._lock_handle = self._readers_handle = None
 
     def __enter__(self) -> "Store":
         return self

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from imgsearch_cnn.indexer import embed, models, scan, vector_index
+from imgsearch_cnn.indexer import compact, embed, models, scan, vector_index
 from imgsearch_cnn.indexer.ahead import run_ahead
 from imgsearch_cnn.indexer.models import ModelSpec
 from imgsearch_cnn.indexer.store import Record, Store, StoreError
@@ -49,6 +49,7 @@ class IndexOptions:
     workers: int | None = None
     engine: str = "local"  # or "ray": embed on a Ray cluster (indexer/ray_engine.py)
     address: str | None = None  # the Ray cluster to join (None: start a local one)
+    compact: bool | None = None  # rewrite LMDB with full pages: None when due (indexer/compact.py)
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Summary:
     seconds: float = 0.0
     device: str = ""
     failures: list[tuple[str, str]] = field(default_factory=list)
+    compacted: "compact.Compacted | None" = None  # when the database was due for (or asked) a compaction
 
     @property
     def images_per_second(self) -> float:
@@ -165,6 +167,8 @@ def update_index(
             writer.drop_unreferenced_vectors()
     if not vector_index.is_current(store):
         vector_index.load(store)  # rebuilds and saves the FAISS file
+    if options.compact or (options.compact is None and compact.due(store)):
+        summary.compacted = compact.compact(store)
     summary.failed = len(summary.failures)
     summary.seconds = time.perf_counter() - started
     return summary

@@ -4,11 +4,11 @@
 
 For each size N, writes N photos through the real store API (a record, a 1280-d CNN vector, a
 colour histogram and perceptual hashes each, in transactions of 10,000, as `imgsearch index`
-does), builds the FAISS file and learns the adaptation of `similar` (search/similar/adapt.py) the way
-`imgsearch index` does after a run, and reports:
+does), builds the FAISS file, learns the adaptation of `similar` (search/similar/adapt.py) and
+compacts LMDB when due (indexer/compact.py) the way `imgsearch index` does after a run, and reports:
 
-* index time: LMDB writes, then the FAISS file (and the peak memory of building it, which
-  counts the LMDB pages mapped from the file);
+* index time: LMDB writes, then the FAISS file, the adaptation and the compaction (and the peak
+  memory of that step, which counts the LMDB pages mapped from the file);
 * size on disk of the index folder (LMDB + FAISS files);
 * `imgsearch similar PHOTO --index IDX` on an indexed photo, end to end in a new process
   (start-up, FAISS load, search, re-ranking, adapted re-ranking): median wall time of 3 runs and peak memory;
@@ -110,12 +110,14 @@ def build(folder: Path, n: int, vectors: Vectors, vector_codec: str = codec.UINT
 # What `imgsearch index` does at the end of a run, in a process of its own (for its memory).
 _FAISS_BUILD = """
 import sys
-from imgsearch_cnn.indexer import vector_index
+from imgsearch_cnn.indexer import compact, vector_index
 from imgsearch_cnn.indexer.store import Store
 from imgsearch_cnn.search.similar import adapt
 with Store.open(sys.argv[1], writable=True) as store:
     vector_index.load(store)
     adapt.current(store)
+    if compact.due(store):
+        compact.compact(store)
 """
 
 
@@ -204,7 +206,7 @@ def main() -> None:
     args = parser.parse_args()
     vectors = Vectors(args.like)
     notes = []
-    print("| photos | vectors in LMDB | FAISS file | LMDB writes | FAISS build (peak memory) | index on disk | `similar` end to end | "
+    print("| photos | vectors in LMDB | FAISS file | LMDB writes | FAISS, adaptation, compaction (peak memory) | index on disk | `similar` end to end | "
           "`similar` peak memory | recall@10 vs exact |")
     print("|---|---|---|---|---|---|---|---|---|")
     for n in args.sizes:

@@ -19,14 +19,17 @@ DEVICES = click.Choice(["auto", "cpu", "cuda"])
 @click.option("--device", type=DEVICES, default="auto", show_default=True)
 @click.option("--batch-size", type=click.IntRange(1), default=None, help="Images per batch (default: 32 on CPU, 256 on CUDA).")
 @click.option("--workers", type=click.IntRange(0), default=None,
-              help="Decoding processes (default: 0 on 2 cores, about half the cores beyond two; 0 = in the main process).")
+              help="Decoding processes (default: 0 on 2 cores, about half the cores beyond two, on CUDA all cores but two; 0 = in the main process).")
 @click.option("--rebuild", is_flag=True, help="Delete the index first and build it again (e.g. for another model).")
+@click.option("--compact", is_flag=True,
+              help="Rewrite the index's database with full pages now (done by itself once the photo count has "
+                   "grown by a quarter since the last time, from 10,000 photos).")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
               help="ray: read, decode and embed on a Ray cluster's workers (pip install 'imgsearch-cnn[ray]'); "
                    "this process still writes the index.")
 @click.option("--address", default=None,
               help="With --engine ray: the cluster to join (e.g. ray://head:10001 or auto); default: start a local Ray.")
-def index(folders, index, model, weights, device, batch_size, workers, rebuild, engine, address) -> None:
+def index(folders, index, model, weights, device, batch_size, workers, rebuild, compact, engine, address) -> None:
     """Index the photos in FOLDERS. Incremental: only new, changed, moved or deleted files cost work."""
     if address and engine != "ray":
         fail("--address needs --engine ray")
@@ -50,7 +53,7 @@ def index(folders, index, model, weights, device, batch_size, workers, rebuild, 
         store_failed(exc)
     with store, terminal.progress() as progress:
         try:
-            summary = update_index(store, folders, spec, IndexOptions(device, batch_size, workers, engine, address),
+            summary = update_index(store, folders, spec, IndexOptions(device, batch_size, workers, engine, address, compact or None),
                                    progress)
             adapt.current(store)  # learned again here when the collection changed enough, not at query time
         except (StoreError, RuntimeError) as exc:

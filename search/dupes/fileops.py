@@ -17,6 +17,7 @@ import os
 import shutil
 import stat
 
+from imgsearch_cnn.indexer.durable import sync_folder
 from imgsearch_cnn.indexer.scan import content_hash, is_under
 
 PART_SUFFIX = ".imgsearch-part"
@@ -67,14 +68,6 @@ def remove_part(path: str) -> None:
         pass
 
 
-def _fsync_dir(folder: str) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _copy_verified(source: str, part: str, expected_hash: str) -> None:
     """Copy ``source`` to ``part``, flush it to disk and check its bytes."""
     with open(source, "rb") as reader, open(part, "wb") as writer:
@@ -105,9 +98,9 @@ def move(source: str, target: str, expected_hash: str) -> None:
         os.remove(part)
         raise FileOpError(f"{target} appeared while copying; nothing was changed")
     os.rename(part, target)
-    _fsync_dir(folder)
+    sync_folder(folder)
     os.remove(source)
-    _fsync_dir(os.path.dirname(source) or ".")
+    sync_folder(os.path.dirname(source) or ".")
 
 
 def replace_with_copy(source: str, path: str, expected_hash: str) -> None:

@@ -52,6 +52,10 @@ def progress() -> Iterator:
         yield live
 
 
+def _size(count: int) -> str:
+    return f"{count / 1e9:.2f} GB" if count >= 1e9 else f"{count / 1e6:.1f} MB"
+
+
 def print_summary(summary, index_path: Path) -> None:
     table = Table(title=f"imgsearch index -> {index_path}", show_header=True)
     for name in ("new", "updated", "moved", "removed", "unchanged", "failed", "time", "images/s"):
@@ -70,6 +74,13 @@ def print_summary(summary, index_path: Path) -> None:
         console.print(f"[yellow]skipped[/] {path}: {reason}", markup=True, highlight=False)
     if len(summary.failures) > 20:
         console.print(f"... and {len(summary.failures) - 20} more: imgsearch info --failures")
+    compacted = summary.compacted
+    if compacted and compacted.skipped:
+        console.print(f"the index's database was not compacted: {compacted.skipped} (the next `imgsearch index` "
+                      "tries again)", highlight=False)
+    elif compacted:
+        console.print(f"compacted the index's database: {_size(compacted.bytes_before)} -> "
+                      f"{_size(compacted.bytes_after)}")
     if summary.still_failing:
         console.print(f"{summary.still_failing:,} file(s) that failed before are unchanged and were not read "
                       "again (imgsearch info --failures)")

@@ -175,3 +175,40 @@ def test_kill_at_every_step_of_sorting_into_class_folders_and_of_its_undo(tmp_pa
                 assert status == 0
                 break
         assert step > 6  # the sweep really went through the steps
+
+
+@pytest.mark.slow
+def test_kill_at_every_step_of_compacting_the_index(tmp_path):
+    """`imgsearch index --compact` killed at each step: the photos are untouched, and the index,
+    once opened by the next writer, holds every entry it held before."""
+    from imgsearch_cnn.indexer.store import SUB_DATABASES, Store
+
+    photos, idx, saved = tmp_path / "photos", tmp_path / "idx", tmp_path / "saved"
+    photos.mkdir()
+    for i in range(6):
+        draw_photo(70 + i, (160, 120)).save(photos / f"{i}.jpg")
+    (photos / "alias.jpg").symlink_to(photos / "0.jpg")
+    fake_index(idx, [photos])
+    shutil.copytree(idx, saved, copy_function=shutil.copy2)
+
+    def entries() -> dict:
+        with Store.open(idx, writable=True) as store, store.env.begin() as txn:  # a writer finishes a cut swap
+            found = {name: dict(txn.cursor(db=store.env.open_db(name.encode(), txn=txn))) for name in SUB_DATABASES}
+        found["meta"].pop(b"compacted_at_count", None)
+        return found
+
+    before_photos, before_index = inventory(photos), entries()
+    step, kills = 0, 0
+    while True:
+        step += 1
+        shutil.rmtree(idx)
+        shutil.copytree(saved, idx, copy_function=shutil.copy2)
+        status = killed_at(step, "index", photos, "--index", idx, "--compact", env=dict(os.environ))
+        assert inventory(photos) == before_photos, step
+        assert entries() == before_index, step
+        if status != -9:
+            assert status == 0
+            break
+        kills += 1
+    assert kills >= 4, kills  # the copy's sync, both renames and the removal were each cut
+    assert not (idx / "meta.lmdb.new").exists() and not (idx / "meta.lmdb.old").exists()
