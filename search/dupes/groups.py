@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -211,9 +211,10 @@ def _decide_all(decide, tasks: list[tuple], workers: int, progress) -> list[tupl
 
     verdicts: list[tuple] = []
     uses = Counter(path for task in tasks for path in task[:2])
-    # One BLAS thread per worker: the workers already use every core (descriptor matching is
-    # a matrix product), and nested thread pools only fight over them.
-    with threadpool_limits(limits=1, user_api="blas"), \
+    # One BLAS and one OpenCV thread per worker: the workers already use every core (descriptor
+    # matching is a matrix product, SIFT runs its own thread pool), and nested pools only fight
+    # over them.
+    with threadpool_limits(limits=1, user_api="blas"), _opencv_threads(1), \
             ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
         for task, verdict in zip(tasks, (pool.map if pool else map)(lambda task: decide(*task), tasks)):
             verdicts.append(verdict)
@@ -225,3 +226,15 @@ def _decide_all(decide, tasks: list[tuple], workers: int, progress) -> list[tupl
                 progress("check", len(verdicts), len(tasks))
     progress("check", len(tasks), len(tasks))
     return verdicts
+
+
+@contextmanager
+def _opencv_threads(count: int):
+    import cv2
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(count)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)

@@ -22,7 +22,7 @@ MAX_SIDE = 512  # detail beyond this does not change the verdict but costs time
 # Keypoints per photo: matching costs grow with their square; 1,500, 300 and 200 gave about the
 # same recall on the development benchmark, each step down faster (docs/BENCHMARKS.md).
 MAX_FEATURES = 200
-SIFT_SCALE = 0.75  # SIFT runs on the grey image shrunk this much: 0.6x the time, same accuracy (BENCHMARKS)
+SIFT_SCALE = 0.7  # SIFT runs on the grey image shrunk this much (docs/BENCHMARKS.md: time against recall and tiers)
 SIFT_LAYERS = 2  # OpenCV's nOctaveLayers: scales per octave
 SIFT_CONTRAST = 0.04  # OpenCV's contrastThreshold: weaker keypoints are dropped
 

@@ -179,3 +179,22 @@ def test_small_caches_and_cluster_order_give_the_same_groups(library):
     found, _ = grouped(library)
     small, _ = grouped(library, cache_photos=2)  # fewer than the photos: cluster order and eviction
     assert sorted(small) == sorted(found)
+
+
+def test_checking_pairs_runs_opencv_on_one_thread_per_worker_and_gives_its_threads_back():
+    import cv2
+
+    class Decide:
+        seen: list[int] = []
+
+        def __call__(self, *task):
+            self.seen.append(cv2.getNumThreads())
+            return None, None
+
+        def release(self, path):
+            pass
+
+    before = cv2.getNumThreads()
+    decide = Decide()
+    groups._decide_all(decide, [("a", "b", 0, 1, 0.5), ("a", "c", 0, 2, 0.5)], 2, lambda *_: None)
+    assert decide.seen == [1, 1] and cv2.getNumThreads() == before
