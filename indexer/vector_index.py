@@ -73,13 +73,15 @@ def sample_rows(n: int, limit: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, limit, replace=False))
 
 
-def reduce(vectors: np.ndarray, dims: int, seed: int = 0, fit_rows: int = 20_000) -> np.ndarray:
+def reduce(vectors: np.ndarray, dims: int, seed: int = 0, fit_rows: int = 20_000, whiten: float = 0.0) -> np.ndarray:
     """PCA to ``dims`` dimensions (fitted on at most ``fit_rows`` rows), rows re-normalised.
+    ``whiten``: each axis is first divided by its spread (standard deviation) to this power, so
+    that the few dominant axes weigh less (0: plain PCA, 1: full whitening).
     Applied a block at a time, so memory stays at the output's size plus one block."""
     import faiss
 
     dims = min(dims, vectors.shape[1], len(vectors))
-    pca = faiss.PCAMatrix(vectors.shape[1], dims)
+    pca = faiss.PCAMatrix(vectors.shape[1], dims, -whiten / 2)  # FAISS scales by variance ** power
     pca.train(np.ascontiguousarray(vectors[sample_rows(len(vectors), fit_rows, seed)], dtype=np.float32))
     out = np.empty((len(vectors), dims), dtype=np.float32)
     for start in range(0, len(vectors), _BLOCK):

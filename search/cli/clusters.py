@@ -12,8 +12,9 @@ from imgsearch_cnn.search.cli.common import (FiniteFloat, check_outputs, emit, f
 OPTIONS = [
     click.option("--method", type=click.Choice(["kmeans", "dbscan", "hdbscan", "agglomerative", "gmm", "auto"]),
                  default="kmeans", show_default=True,
-                 help="gmm: a Gaussian mixture, with each photo's probability of its cluster; auto: k-means or "
-                      "agglomerative, whichever keeps more of each photo's nearest neighbours together (says why)."),
+                 help="gmm: a Gaussian mixture, with each photo's probability of its cluster; auto: k-means, k-means on "
+                      "whitened vectors or agglomerative, whichever keeps most of each photo's nearest neighbours "
+                      "together (says why)."),
     click.option("--k", "k", default="auto", show_default=True,
                  help="Number of clusters (1 or more), or auto (k-means, agglomerative, gmm, auto)."),
     click.option("--metric", default="cosine", show_default=True, help="cosine, euclidean, manhattan or minkowski:P."),

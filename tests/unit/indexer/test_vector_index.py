@@ -48,6 +48,22 @@ def test_reduce_keeps_the_neighbourhoods_in_fewer_dimensions():
     assert (nearest // 40 == np.arange(200) // 40).mean() == 1.0  # still next to its own group
 
 
+def test_whitening_evens_out_the_spread_of_the_main_axes():
+    # One axis ten times wider than the rest dominates plain PCA; whitened at power 1 every axis
+    # has the same spread (before the rows are re-normalised), at power 0.5 the gap is its root.
+    rng = np.random.default_rng(1)
+    data = rng.normal(size=(2000, 16)) * np.r_[10.0, np.ones(15)]
+
+    def spread(power):
+        reduced = vector_index.reduce(data, 4, whiten=power)
+        return reduced.std(axis=0)
+
+    plain, half, full = spread(0.0), spread(0.5), spread(1.0)
+    assert plain[0] / plain[1:].mean() > 3
+    assert 1.5 < half[0] / half[1:].mean() < plain[0] / plain[1:].mean()
+    assert full[0] / full[1:].mean() < 1.3
+
+
 def test_ivf_index_finds_the_exact_neighbours_of_clustered_data():
     rng = np.random.default_rng(1)
     data = vector_index.l2_normalise(rng.normal(size=(4000, 32)))
