@@ -33,7 +33,7 @@ RUNS = [
     ("agglomerative", "cosine"), ("agglomerative", "euclidean"), ("agglomerative", "manhattan"),
     ("dbscan", "cosine"), ("dbscan", "euclidean"), ("dbscan", "manhattan"), ("dbscan", "minkowski:3"),
     ("hdbscan", "cosine"), ("hdbscan", "euclidean"), ("hdbscan", "manhattan"),
-    ("gmm", "cosine"), ("meanshift", "cosine"), ("deep", "cosine"),
+    ("gmm", "cosine"), ("meanshift", "cosine"), ("deep", "cosine"), ("auto", "cosine"),
 ]
 
 
@@ -78,7 +78,7 @@ def evaluate(vectors: np.ndarray, truth: np.ndarray | None, runs, k: int) -> lis
         options = methods.ClusterOptions(method=method, metric=metric, k=k)
         tracemalloc.start()
         started = time.perf_counter()
-        result = methods.cluster(vectors, options)
+        result = choose_method.best_method(vectors, options) if method == "auto" else methods.cluster(vectors, options)
         seconds = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
