@@ -185,7 +185,8 @@ def test_checking_pairs_runs_opencv_on_one_thread_per_worker_and_gives_its_threa
     import cv2
 
     class Decide:
-        seen: list[int] = []
+        def __init__(self):
+            self.seen: list[int] = []
 
         def __call__(self, *task):
             self.seen.append(cv2.getNumThreads())
