@@ -27,6 +27,7 @@ MEANSHIFT_DIMS, MEANSHIFT_QUANTILE = 16, 0.005
 # Agglomerative clustering chains through stray photos; averaging each photo with its 5 nearest
 # first (as k-means does with more) raised ACC on Caltech-101 from 0.750 to 0.786 (docs/BENCHMARKS.md).
 AGGLOMERATIVE_SMOOTH = 5
+WHITEN_PHOTOS_PER_AXIS = 10  # whitened k-means keeps at most one PCA axis per this many photos
 NOISE = -1
 
 
@@ -151,6 +152,8 @@ def kmeans(vectors: np.ndarray, k: int, seed: int = 0, restarts: int = 5, dims: 
     import faiss
     from sklearn.cluster import kmeans_plusplus
 
+    if whiten:  # axes estimated from a few photos each are noise, which whitening would blow up
+        dims = max(2, min(dims, len(vectors) // WHITEN_PHOTOS_PER_AXIS))
     data = reduce(vectors, dims, seed, whiten=whiten) if vectors.shape[1] > dims or whiten else vectors
     data = np.ascontiguousarray(data, dtype=np.float32)
     if smooth_neighbours >= 1 and len(data) > smooth_neighbours:

@@ -79,3 +79,13 @@ def test_mean_shift_finds_its_own_modes_and_never_mixes_separate_groups():
     result = methods.cluster(data, methods.ClusterOptions(method="meanshift", k=2))  # k is not used
     assert result.k >= 6 and any("--k is not used" in note for note in result.notes)
     assert homogeneity_score(truth, result.labels) > 0.95
+
+
+def test_whitened_kmeans_recovers_groups_in_a_small_collection_of_wide_vectors():
+    # 72 photos of 256-d vectors: whitening every PCA axis would blow up axes estimated from a
+    # handful of photos each, so whitened k-means keeps one axis per WHITEN_PHOTOS_PER_AXIS photos.
+    data, truth = blobs(n_per=12, dims=256, spread=0.5)
+    options = methods.ClusterOptions(method="kmeans", k=6, whiten=0.5)
+    result = methods.cluster(data, options)
+    assert agreement(truth, result.labels) > 0.95
+    assert any("spread to the power 0.5" in note for note in result.notes)
