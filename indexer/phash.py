@@ -38,7 +38,7 @@ def _variants(block: np.ndarray) -> list[np.ndarray]:
 def dct_rows(size: int = THUMBNAIL, keep: int = 8) -> np.ndarray:
     """(keep, size): the first rows of the unnormalised DCT-II matrix (scipy's ``dct`` default), so
     that ``D @ x @ D.T`` is the low-frequency block of a thumbnail x (used where the thumbnails
-    are a batch on the GPU, indexer/gpu.py)."""
+    are a batch on the GPU, indexer/gpu_prepare.py)."""
     k, n = np.arange(keep)[:, None], np.arange(size)[None, :]
     return 2.0 * np.cos(np.pi * k * (2 * n + 1) / (2 * size))
 

@@ -138,10 +138,15 @@ def is_under(path: str, folders: Iterable[str]) -> bool:
 
 def content_hash(path: str) -> str:
     """BLAKE2b-128 of the file's bytes: identifies moved files and exact duplicates."""
-    digest = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as handle:
-        while chunk := handle.read(_HASH_CHUNK):
-            digest.update(chunk)
+        return _hash_rest(handle)
+
+
+def _hash_rest(handle, head: bytes = b"") -> str:
+    """content_hash of ``head`` (bytes already read from ``handle``) followed by the rest of it."""
+    digest = hashlib.blake2b(head, digest_size=16)
+    while chunk := handle.read(_HASH_CHUNK):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -150,12 +155,7 @@ def image_content_hash(path: str) -> str | None:
     and a huge non-image named .jpg is never read past its first bytes."""
     with open(path, "rb") as handle:
         head = handle.read(16)
-        if not sniff_image(head):
-            return None
-        digest = hashlib.blake2b(head, digest_size=16)
-        while chunk := handle.read(_HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return _hash_rest(handle, head) if sniff_image(head) else None
 
 
 def hash_image_file(path: str) -> tuple[str, str | None, str | None]:
