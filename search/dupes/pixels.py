@@ -69,14 +69,22 @@ TILE = 32  # px at MAX_SIDE: a face, a sticker, a moved hand spans a few tiles
 TILES = 6  # ...and at least this many tiles along the shorter side of a small photo
 TILE_MATCH = 0.5  # a tile agrees when its blurred pixels correlate at least this much
 _FLAT = 4.0  # grey-level spread below which a tile has no texture to compare
+BLUR = 2.5  # px: pixels are compared blurred, so that resampling and noise do not count
 
 
-def tile_agreement(a: np.ndarray, b: np.ndarray, cover: np.ndarray | None = None) -> float:
-    """Share of the textured tiles, inside ``cover``, where aligned images a and b correlate: a
-    copy agrees nearly everywhere; another shot of the scene disagrees where anything moved."""
+def blurred(image: np.ndarray) -> np.ndarray:
+    """The image as tile_agreement and the alignment check compare it."""
     import cv2
 
-    a, b = cv2.GaussianBlur(a, (0, 0), 2.5), cv2.GaussianBlur(b, (0, 0), 2.5)
+    return cv2.GaussianBlur(image, (0, 0), BLUR)
+
+
+def tile_agreement(a: np.ndarray, b: np.ndarray, cover: np.ndarray | None = None, blur: bool = True) -> float:
+    """Share of the textured tiles, inside ``cover``, where aligned images a and b correlate: a
+    copy agrees nearly everywhere; another shot of the scene disagrees where anything moved.
+    ``blur=False``: a and b are already ``blurred``."""
+    if blur:
+        a, b = blurred(a), blurred(b)
     height, width = b.shape
     tile = min(TILE, max(8, min(height, width) // TILES))
     rows, cols = height // tile, width // tile

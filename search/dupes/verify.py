@@ -276,8 +276,9 @@ def check(a: Features, b: Features, min_inliers: int = 15, min_correlation: floa
     containment = max(shares)
     if cover.sum() < 0.1 * cover.size and cover.sum() < 0.1 * grey_a.size:
         return Verdict(False, inliers, 0.0, residual, containment, inside=shares)
-    correlation = pixels.correlation(cv2.GaussianBlur(warped, (0, 0), 2.0)[cover], cv2.GaussianBlur(grey_b, (0, 0), 2.0)[cover])
-    agreement = pixels.tile_agreement(warped, grey_b, cover)
+    soft_a, soft_b = pixels.blurred(warped), pixels.blurred(grey_b)  # one blur for both measures
+    correlation = pixels.correlation(soft_a[cover], soft_b[cover])
+    agreement = pixels.tile_agreement(soft_a, soft_b, cover, blur=False)
     # A pasted sticker or logo spoils the overall correlation, but only a copy aligns this exactly.
     exact = residual <= EXACT_RESIDUAL and inliers >= 2 * min_inliers and agreement >= EXACT_AGREEMENT
     verdict = Verdict(correlation >= min_correlation or exact, inliers, correlation, residual, containment,
