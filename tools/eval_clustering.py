@@ -3,7 +3,7 @@
     python tools/eval_clustering.py DATA_DIR --index IDX [--exclude BACKGROUND_Google] [--auto-k] [--methods M,...]
     python tools/eval_clustering.py DATA_DIR --index IDX --over-seeds kmeans,deep [--seeds 3]
     python tools/eval_clustering.py DATA_DIR --index IDX --smoothing 0,10,20 [--seeds 3] [--adapted] [--methods kmeans,agglomerative]
-    python tools/eval_clustering.py --synthetic 100000 [--methods deep]   # time and memory on random unit vectors
+    python tools/eval_clustering.py --synthetic 100000 [--methods deep] [--fit-limit N]   # time and memory on random unit vectors
 
 ACC (best one-to-one matching of clusters to classes, Hungarian algorithm), NMI, ARI, retrieval
 precision@10 (same class among the 10 nearest by that metric, for 2,000 sampled queries), time,
@@ -69,13 +69,13 @@ def precision_at_10(data: np.ndarray, truth: np.ndarray, metric: str, queries: i
     return float(np.mean([(truth[[j for j in row if j != i][:10]] == truth[i]).mean() for i, row in zip(rows, found)]))
 
 
-def evaluate(vectors: np.ndarray, truth: np.ndarray | None, runs, k: int) -> list[dict]:
+def evaluate(vectors: np.ndarray, truth: np.ndarray | None, runs, k: int, fit_limit: int | None = None) -> list[dict]:
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
     rows = []
     p10 = {}
     for method, metric in runs:
-        options = methods.ClusterOptions(method=method, metric=metric, k=k)
+        options = methods.ClusterOptions(method=method, metric=metric, k=k, fit_limit=fit_limit)
         tracemalloc.start()
         started = time.perf_counter()
         result = choose_method.best_method(vectors, options) if method == "auto" else methods.cluster(vectors, options)
@@ -152,6 +152,8 @@ def main() -> None:
     parser.add_argument("--auto-k", action="store_true", help="also report the k that --k auto picks")
     parser.add_argument("--synthetic", type=int, default=0, help="time every method on N random unit vectors")
     parser.add_argument("--methods", default=None, help="comma-separated subset of methods")
+    parser.add_argument("--fit-limit", type=int, default=None,
+                        help="photos density and hierarchical methods are fitted on (default: each method's own)")
     parser.add_argument("--smoothing", default=None, metavar="N,N...",
                         help="only k-means (or --methods), each photo averaged with this many neighbours (0 = none), over --seeds")
     parser.add_argument("--seeds", type=int, default=3)
@@ -169,7 +171,7 @@ def main() -> None:
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         print(f"data: {args.synthetic:,} synthetic 1280-d unit vectors around 100 centres")
         print(HEADER)
-        evaluate(vectors, None, runs, k=100)
+        evaluate(vectors, None, runs, k=100, fit_limit=args.fit_limit)
         import resource
 
         print(f"process peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GB")
@@ -191,7 +193,7 @@ def main() -> None:
         over_seeds(vectors, truth, k, args.seeds, args.over_seeds.split(","))
         return
     print(HEADER)
-    evaluate(vectors, truth, runs, k)
+    evaluate(vectors, truth, runs, k, args.fit_limit)
     if args.auto_k:
         started = time.perf_counter()
         choice = choose_k.choose_k(vectors)

@@ -27,6 +27,9 @@ MEANSHIFT_DIMS, MEANSHIFT_QUANTILE = 16, 0.005
 # Agglomerative clustering chains through stray photos; averaging each photo with its 5 nearest
 # first (as k-means does with more) raised ACC on Caltech-101 from 0.750 to 0.786 (docs/BENCHMARKS.md).
 AGGLOMERATIVE_SMOOTH = 5
+# Photos a density or hierarchical method is fitted on when not told: agglomerative clustering
+# holds every pairwise distance (process peak 3.44 GB fitted on 20,000, 1.21 GB on 10,000: docs/BENCHMARKS.md)
+FIT_LIMIT, AGGLOMERATIVE_FIT_LIMIT = 20_000, 10_000
 WHITEN_PHOTOS_PER_AXIS = 10  # whitened k-means keeps at most one PCA axis per this many photos
 NOISE = -1
 
@@ -36,7 +39,7 @@ class ClusterOptions:
     method: str = "kmeans"
     k: int | None = None  # None = choose automatically (kmeans, agglomerative)
     metric: str = "cosine"  # cosine | euclidean | manhattan | minkowski:P
-    fit_limit: int = 20_000  # rows a density/hierarchical method is fitted on
+    fit_limit: int | None = None  # rows a density/hierarchical method is fitted on (None: fit_limit_for)
     pca_dims: int = 64  # density/hierarchical methods work in this many PCA dimensions
     seed: int = 0
     eps: float | None = None  # DBSCAN radius; None = estimated from k-distances
@@ -68,6 +71,13 @@ class ClusterResult:
     def sizes(self) -> dict[int, int]:
         ids, counts = np.unique(self.labels[self.labels != NOISE], return_counts=True)
         return dict(zip(ids.tolist(), counts.tolist()))
+
+
+def fit_limit_for(options: ClusterOptions) -> int:
+    """Photos ``options.method`` is fitted on: as given, else its default."""
+    if options.fit_limit is not None:
+        return options.fit_limit
+    return AGGLOMERATIVE_FIT_LIMIT if options.method == "agglomerative" else FIT_LIMIT
 
 
 def parse_metric(metric: str) -> tuple[str, dict]:
@@ -110,7 +120,7 @@ def cluster(vectors: np.ndarray, options: ClusterOptions) -> ClusterResult:
     elif options.method in ("gmm", "meanshift"):
         dims = MEANSHIFT_DIMS if options.method == "meanshift" else options.pca_dims
         reduced = reduce(vectors, dims, options.seed)
-        limit = min(options.fit_limit, MEANSHIFT_LIMIT) if options.method == "meanshift" else options.fit_limit
+        limit = min(fit_limit_for(options), MEANSHIFT_LIMIT) if options.method == "meanshift" else fit_limit_for(options)
         sample = sample_rows(len(vectors), limit, options.seed)
         if len(sample) < len(vectors):
             notes.append(f"fitted on a sample of {len(sample):,} of {len(vectors):,} photos; the others are assigned by the fitted model")
@@ -129,7 +139,7 @@ def cluster(vectors: np.ndarray, options: ClusterOptions) -> ClusterResult:
             reduced = smooth(reduced, neighbours)
             notes.append(f"each photo averaged with its {neighbours} nearest neighbours first")
         # scipy's Minkowski distance (p != 1, 2) is ~20x slower than the others: fit on fewer
-        limit = min(options.fit_limit, 5_000) if metric == "minkowski" else options.fit_limit
+        limit = min(fit_limit_for(options), 5_000) if metric == "minkowski" else fit_limit_for(options)
         sample = sample_rows(len(vectors), limit, options.seed)
         if len(sample) < len(vectors):
             notes.append(f"fitted on a sample of {len(sample):,} of {len(vectors):,} photos; the rest joined their nearest sampled neighbour")

@@ -26,6 +26,7 @@ def test_json_and_csv_from_the_command_and_its_alias(index, tmp_path, command):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["k"] == 3 and sum(c["size"] for c in data["clusters"]) == 30
+    assert data["notes"][0].startswith("method auto: ")  # the default picks the method and says why
     rows = list(csv.DictReader(open(tmp_path / "c.csv")))
     assert len(rows) == 30 and sum(int(r["representative"]) for r in rows) == 3
 

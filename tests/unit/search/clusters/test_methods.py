@@ -44,6 +44,20 @@ def test_large_collections_fit_on_a_sample_and_assign_the_rest():
     assert agreement(truth, result.labels) > 0.9
 
 
+def test_agglomerative_is_fitted_on_fewer_photos_than_other_methods_unless_told(monkeypatch):
+    # it holds every pairwise distance of the photos it is fitted on: memory grows with their square
+    monkeypatch.setattr(methods, "FIT_LIMIT", 500)
+    monkeypatch.setattr(methods, "AGGLOMERATIVE_FIT_LIMIT", 200)
+    data, truth = blobs(n_per=100)
+    agglomerative = methods.cluster(data, methods.ClusterOptions(method="agglomerative", k=6))
+    assert any("sample of 200 of 600" in note for note in agglomerative.notes)
+    assert agreement(truth, agglomerative.labels) > 0.9
+    dbscan = methods.cluster(data, methods.ClusterOptions(method="dbscan"))
+    assert any("sample of 500 of 600" in note for note in dbscan.notes)
+    told = methods.cluster(data, methods.ClusterOptions(method="agglomerative", k=6, fit_limit=400))
+    assert any("sample of 400 of 600" in note for note in told.notes)
+
+
 def test_agglomerative_averages_each_photo_with_its_neighbours_unless_told_not_to():
     data, truth = blobs()
     smoothed = methods.cluster(data, methods.ClusterOptions(method="agglomerative", k=6))
