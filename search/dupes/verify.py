@@ -24,7 +24,7 @@ MAX_SIDE = 512  # detail beyond this does not change the verdict but costs time
 MAX_FEATURES = 200
 SIFT_SCALE = 0.7  # SIFT runs on the grey image shrunk this much (docs/BENCHMARKS.md: time against recall and tiers)
 # ...and at most this long: the development benchmark's photos (300 px) are checked by SIFT at
-# about 210 px, and capping larger photos at 300 px cut 11 % of the run on 900-1,800 px copies of
+# about 210 px, and capping larger photos at 300 px cut a tenth of the run on 900-1,800 px copies of
 # them with the same precision, recall, keepers and tiers (docs/BENCHMARKS.md)
 SIFT_MAX_SIDE = 300
 SIFT_LAYERS = 2  # OpenCV's nOctaveLayers: scales per octave

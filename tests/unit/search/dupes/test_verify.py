@@ -99,3 +99,35 @@ def test_both_match_orders_come_from_one_distance_matrix():
     assert copies <= set(zip(*map(list, there))) and copies <= set(zip(*map(list, back)))
     separate = set(zip(*map(list, verify.ratio_matches(b, a))))
     assert len(separate ^ set(zip(*map(list, back)))) <= 1  # the same up to float rounding at the ratio's edge
+
+
+def test_large_photos_are_read_by_sift_at_most_sift_max_side_with_keypoints_on_the_check_image(tmp_path, monkeypatch):
+    import cv2
+
+    shapes = []
+    real = cv2.SIFT_create
+
+    class Spy:
+        def __init__(self, sift):
+            self.sift = sift
+
+        def detectAndCompute(self, image, mask):
+            shapes.append(image.shape)
+            return self.sift.detectAndCompute(image, mask)
+
+    monkeypatch.setattr(cv2, "SIFT_create", lambda **options: Spy(real(**options)))
+    big = textured(8, (300, 225)).resize((1200, 900), Image.Resampling.BICUBIC)  # texture SIFT still sees at 300 px
+    big.save(tmp_path / "big.jpg", quality=92)
+    features = FeatureCache().get(str(tmp_path / "big.jpg"))
+    assert max(shapes[0]) <= verify.SIFT_MAX_SIDE < verify.SIFT_SCALE * verify.MAX_SIDE
+    height, width = features.grey.shape
+    assert max(height, width) == verify.MAX_SIDE
+    x, y = features.keypoints.T
+    assert x.min() >= 0 and y.min() >= 0 and x.max() < width and y.max() < height
+    # the same picture small enough for SIFT to read it whole: its keypoints, put in the large
+    # photo's check-image pixels, land where the large photo's do
+    big.resize((400, 300), Image.Resampling.LANCZOS).save(tmp_path / "small.png")
+    small = FeatureCache().get(str(tmp_path / "small.png"))
+    there = (small.keypoints + 0.5) * (width / small.grey.shape[1]) - 0.5
+    gaps = np.hypot(*(features.keypoints[:, None, :] - there[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+    assert np.mean(gaps < 3.0) > 0.5, np.median(gaps)
