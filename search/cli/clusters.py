@@ -43,13 +43,14 @@ def run(index, method, k, metric, features, eps, min_samples, fit_limit, k_plot,
     from imgsearch_cnn.search.clusters import job
     from imgsearch_cnn.search.clusters.methods import ClusterOptions
     from imgsearch_cnn.search.render import clusters as render
+    from imgsearch_cnn.search.render import terminal
 
     options = ClusterOptions(method=method, k=None if k == "auto" else int(k), metric=metric, eps=eps,
                              min_samples=min_samples, fit_limit=fit_limit)
     path = index_path(index)
     try:
-        with Store.open(path) as store:  # read-only: clustering works while an index run writes
-            outcome = job.run(store, options, features)
+        with Store.open(path) as store, terminal.progress() as progress:  # read-only: works while an index run writes
+            outcome = job.run(store, options, features, progress)
     except (StoreError, ValueError) as exc:
         store_failed(exc)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -52,14 +53,16 @@ def modularity(graph, labels: np.ndarray) -> float:
 
 
 def choose_k(vectors: np.ndarray, seed: int = 0, ks: list[int] | None = None, dims: int = 128,
-             tolerance: float = 0.02, repeats: int = 3) -> KChoice:
+             tolerance: float = 0.02, repeats: int = 3,
+             progress: Callable[[str, int, int], None] | None = None) -> KChoice:
     """Pick k for k-means by the modularity of its clusters on the photos' 10-nearest-neighbour graph.
 
     Modularity rises while clusters split real groups apart and falls once they cut groups up;
     near the top the curve is often flat, so the largest k within ``tolerance`` (relative) of the
     best is taken: the finest grouping that is still as coherent. Works in the same PCA space as
     :func:`kmeans`, on a sample of at most 10,000 photos. (Silhouette, tried first, picked k=2 on
-    CIFAR-10 and 17 on Caltech-101; see docs/BENCHMARKS.md.)
+    CIFAR-10 and 17 on Caltech-101; see docs/BENCHMARKS.md.) ``progress(stage, done, total)``
+    hears each k tried (stage "choose-k").
     """
     data = vectors[sample_rows(len(vectors), 10_000, seed)]
     if data.shape[1] > dims:
@@ -69,7 +72,9 @@ def choose_k(vectors: np.ndarray, seed: int = 0, ks: list[int] | None = None, di
         ks = sorted(set(np.unique(np.geomspace(2, top, 30).astype(int)).tolist()))
     graph = knn_graph(data)
     scores, inertias = [], []
-    for k in ks:
+    for tried, k in enumerate(ks):
+        if progress:
+            progress("choose-k", tried, len(ks))
         # k-means lands in a different local optimum each run: average a few to steady the curve
         runs = [kmeans(data, k, seed + r, restarts=1) for r in range(repeats)]
         scores.append(float(np.mean([modularity(graph, labels) for labels in runs])))
@@ -77,6 +82,8 @@ def choose_k(vectors: np.ndarray, seed: int = 0, ks: list[int] | None = None, di
         ids, inverse = np.unique(labels, return_inverse=True)
         centroids = np.vstack([data[labels == c].mean(axis=0) for c in ids])
         inertias.append(float(((data - centroids[inverse]) ** 2).sum()))
+    if progress:
+        progress("choose-k", len(ks), len(ks))
     peak = max(scores)
     best = max(k for k, score in zip(ks, scores) if score >= peak - tolerance * abs(peak))
     return KChoice(ks, scores, inertias, best, f"kNN-graph modularity (largest k within {tolerance:.0%} of the best)")

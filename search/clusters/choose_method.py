@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 
@@ -30,18 +31,24 @@ SCORE_ROWS = 10_000  # photos whose neighbour graph scores the partitions
 SCORE_DIMS = 128
 
 
-def best_method(vectors: np.ndarray, options: methods.ClusterOptions) -> methods.ClusterResult:
+def best_method(vectors: np.ndarray, options: methods.ClusterOptions,
+                progress: Callable[[str, int, int], None] | None = None) -> methods.ClusterResult:
     """The candidates' partitions (``options`` with each method), the best by modularity; its
-    notes say what each scored."""
+    notes say what each scored. ``progress(stage, done, total)`` hears each candidate finished
+    (stage "methods")."""
     started = time.perf_counter()
     rows = sample_rows(len(vectors), SCORE_ROWS, options.seed)
     sample = vectors[rows]
     graph = choose_k.knn_graph(reduce(sample, SCORE_DIMS, options.seed) if sample.shape[1] > SCORE_DIMS else sample)
     results, scores = [], []
-    for _, changes in CANDIDATES:
+    for tried, (_, changes) in enumerate(CANDIDATES):
+        if progress:
+            progress("methods", tried, len(CANDIDATES))
         result = methods.cluster(vectors, replace(options, **changes))
         results.append(result)
         scores.append(choose_k.modularity(graph, result.labels[rows]))
+    if progress:
+        progress("methods", len(CANDIDATES), len(CANDIDATES))
     best = int(np.argmax(scores))
     chosen = results[best]
     said = ", ".join(f"{name} {score:.3f}" for (name, _), score in zip(CANDIDATES, scores))

@@ -61,9 +61,10 @@ def representatives(vectors: np.ndarray, labels: np.ndarray, paths: list[str]) -
     return reps
 
 
-def run(store: Store, options: ClusterOptions, features: str = "cnn") -> ClustersOutcome:
+def run(store: Store, options: ClusterOptions, features: str = "cnn", progress=None) -> ClustersOutcome:
     """Cluster the index's photos and, if ``store`` is writable, save the assignment in it
-    (else :func:`save` does it later)."""
+    (else :func:`save` does it later). ``progress(stage, done, total)`` hears how choosing k
+    ("choose-k") and trying the candidate methods of auto ("methods") go."""
     paths, vectors = load_vectors(store, features)
     if len(paths) < 2:
         raise ValueError(f"clustering needs at least 2 photos; the index holds {len(paths)}")
@@ -73,10 +74,10 @@ def run(store: Store, options: ClusterOptions, features: str = "cnn") -> Cluster
     if options.k is None and (options.method in methods.WITH_K or options.method == "auto"):
         on_raw = options.method in ("kmeans", "auto")  # k-means reduces them itself
         data = vectors if on_raw else methods.reduce(vectors, options.pca_dims, options.seed)
-        choice = choose_k.choose_k(data, options.seed)
+        choice = choose_k.choose_k(data, options.seed, progress=progress)
         options = ClusterOptions(**{**options.__dict__, "k": choice.best})
     if options.method == "auto":
-        result = choose_method.best_method(vectors, options)
+        result = choose_method.best_method(vectors, options, progress)
     else:
         result = methods.cluster(vectors, options)
     if choice:

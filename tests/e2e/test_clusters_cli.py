@@ -34,6 +34,7 @@ def test_json_and_csv_from_the_command_and_its_alias(index, tmp_path, command):
 def test_auto_k_writes_its_plot_and_says_so(index, tmp_path):
     result = imgsearch("clusters", "--index", index, "--k-plot", tmp_path / "k.png")
     assert result.returncode == 0 and "k=3 chosen by" in result.stdout and "k.png" in result.stdout
+    assert "Choosing k: " in result.stderr and "Trying clustering methods: 3 methods" in result.stderr  # progress
     assert Image.open(tmp_path / "k.png").size[0] > 400
 
 

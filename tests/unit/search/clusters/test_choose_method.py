@@ -32,3 +32,11 @@ def test_auto_recovers_separate_groups():
     from sklearn.metrics import adjusted_rand_score
 
     assert result.method in {changes["method"] for _, changes in choose_method.CANDIDATES} and adjusted_rand_score(truth, result.labels) > 0.95
+
+
+def test_auto_reports_each_candidate_tried():
+    data, _ = blobs()
+    heard = []
+    choose_method.best_method(data, methods.ClusterOptions(k=6), lambda *step: heard.append(step))
+    total = len(choose_method.CANDIDATES)
+    assert heard == [("methods", done, total) for done in range(total + 1)]
