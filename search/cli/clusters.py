@@ -10,13 +10,15 @@ from imgsearch_cnn.search.cli.common import (FiniteFloat, check_outputs, emit, f
                                              output_options, store_failed, with_options)
 
 OPTIONS = [
-    click.option("--method", type=click.Choice(["kmeans", "dbscan", "hdbscan", "agglomerative", "gmm", "auto"]),
+    click.option("--method", type=click.Choice(["kmeans", "dbscan", "hdbscan", "agglomerative", "gmm", "auto",
+                                                "deep"]),
                  default="auto", show_default=True,
                  help="auto: k-means, k-means on whitened vectors or agglomerative, whichever keeps most of each "
                       "photo's nearest neighbours together (says why; about three times the time of kmeans); "
-                      "gmm: a Gaussian mixture, with each photo's probability of its cluster."),
+                      "gmm: a Gaussian mixture, deep: clustering heads trained from auto's clusters, each with "
+                      "each photo's probability of its cluster."),
     click.option("--k", "k", default="auto", show_default=True,
-                 help="Number of clusters (1 or more), or auto (k-means, agglomerative, gmm, auto)."),
+                 help="Number of clusters (1 or more), or auto (k-means, agglomerative, gmm, auto, deep)."),
     click.option("--metric", default="cosine", show_default=True, help="cosine, euclidean, manhattan or minkowski:P."),
     click.option("--features", type=click.Choice(["cnn", "color"]), default="cnn", show_default=True),
     click.option("--eps", type=FiniteFloat(1e-9, 1e9), default=None, help="DBSCAN radius (default: estimated)."),
@@ -72,6 +74,6 @@ def clusters(index, **options) -> None:
     """Group the collection into clusters of similar photos (saved in the index for `imgsearch map`).
 
     By default the best of k-means, k-means on whitened vectors and agglomerative clustering
-    (k chosen automatically unless --k); or one of them, DBSCAN, HDBSCAN or a Gaussian mixture;
-    on the CNN vectors (or colour histograms with --features color)."""
+    (k chosen automatically unless --k); or one of them, DBSCAN, HDBSCAN, a Gaussian mixture or
+    trained clustering heads; on the CNN vectors (or colour histograms with --features color)."""
     run(index, **options)

@@ -4,10 +4,15 @@ A photo and its nearest neighbours should land in the same cluster: each head (a
 and a softmax over k clusters, on the vectors' main PCA axes) is trained on mini-batches of
 (photo, one of its NEIGHBOURS nearest) pairs to give both the same cluster with confidence,
 while an entropy term on the batch's mean assignment keeps every cluster in use. HEADS heads
-start from different k-means solutions (on neighbour-averaged vectors); the one with the lowest
-loss is kept. Then self-labelling: the head is trained on its own confident answers (above
-SELF_LABEL_CONFIDENCE, classes weighted equally, the vectors slightly noised), which sharpens
-the borders. Every photo gets its cluster and the head's probability of it.
+start from different partitions (``start``, given, then k-means on neighbour-averaged vectors);
+the one with the lowest loss is kept. Then self-labelling: the head is trained on its own
+confident answers (above SELF_LABEL_CONFIDENCE, classes weighted equally, the vectors slightly
+noised), which sharpens the borders. Every photo gets its cluster and the head's probability of it.
+
+:func:`refine` is what the command runs: the trained head's clusters are kept only if they hold
+more of each photo's nearest neighbours (modularity) than the ``start`` partition, else the
+start's clusters are kept with the head's probability of each. On the dev sets the head never
+beat its start from `--method auto` (docs/BENCHMARKS.md): its clusters are auto's there.
 
 On the GPU when torch sees one, else the CPU; deterministic for a given seed; memory grows with
 the photos only through the PCA vectors and the neighbour lists. docs/BENCHMARKS.md has what it
@@ -16,9 +21,11 @@ reaches against k-means.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from imgsearch_cnn.indexer.vector_index import reduce
+from imgsearch_cnn.indexer.vector_index import reduce, sample_rows
 
 DIMS = 128  # PCA axes the head reads (as k-means)
 NEIGHBOURS = 10  # pairs are drawn among each photo's this many nearest
@@ -32,10 +39,61 @@ INIT_SCALE = 10.0  # a head starts as k-means centres x this (softmax temperatur
 SELF_LABEL_CONFIDENCE = 0.9
 SELF_LABEL_EPOCHS = 20
 SELF_LABEL_NOISE = 0.05
+SCORE_ROWS = 10_000  # photos whose neighbour graph decides between the head and its start
 
 
-def cluster(vectors: np.ndarray, k: int, seed: int = 0, smooth_neighbours: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """Labels (0..k-1) and each photo's probability of its label."""
+def cluster(vectors: np.ndarray, k: int, seed: int = 0, smooth_neighbours: int = 10,
+            start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (0..k-1) and each photo's probability of its label, from the best trained head
+    (one head starts from ``start`` when given, the others from k-means)."""
+    import torch
+
+    head, x = _best_head(vectors, k, seed, smooth_neighbours, start)
+    with torch.no_grad():
+        probabilities = torch.softmax(head(x), dim=1).cpu().numpy()
+    return probabilities.argmax(axis=1), probabilities.max(axis=1)
+
+
+@dataclass
+class Refined:
+    labels: np.ndarray
+    confidence: np.ndarray  # the trained head's probability of each photo's label
+    kept: str  # "head" or "start"
+    scores: tuple[float, float]  # modularity of (the head's partition, the start's)
+
+
+def refine(vectors: np.ndarray, start: np.ndarray, seed: int = 0, smooth_neighbours: int = 10,
+           progress=None) -> Refined:
+    """Trains heads from ``start`` (labels 0..k-1) and keeps whichever partition, the best head's
+    or the start's, holds more of each photo's nearest neighbours (modularity, as auto scores).
+    ``progress(stage, done, total)`` hears each training epoch (stage "train")."""
+    import torch
+
+    from imgsearch_cnn.search.clusters import choose_k
+
+    k = int(start.max()) + 1
+    head, x = _best_head(vectors, k, seed, smooth_neighbours, start, progress)
+    with torch.no_grad():
+        probabilities = torch.softmax(head(x), dim=1).cpu().numpy()
+    trained = probabilities.argmax(axis=1)
+    rows = sample_rows(len(vectors), SCORE_ROWS, seed)
+    graph = choose_k.knn_graph(x.cpu().numpy()[rows])
+    scores = (choose_k.modularity(graph, trained[rows]), choose_k.modularity(graph, start[rows]))
+    if scores[0] > scores[1]:
+        return Refined(trained, probabilities.max(axis=1), "head", scores)
+    # the best head may have started from k-means, its cluster ids unrelated to the start's: its
+    # clusters are matched one to one to the start's by their overlap before reading probabilities
+    from scipy.optimize import linear_sum_assignment
+
+    overlap = np.zeros((k, k), dtype=np.int64)
+    np.add.at(overlap, (start, trained), 1)
+    _, column_of = linear_sum_assignment(-overlap)
+    return Refined(start, probabilities[np.arange(len(start)), column_of[start]], "start", scores)
+
+
+def _best_head(vectors: np.ndarray, k: int, seed: int, smooth_neighbours: int, start: np.ndarray | None,
+               progress=None):
+    """The trained, self-labelled head with the lowest consistency loss, and the PCA vectors it reads."""
     import torch
 
     from imgsearch_cnn.search.clusters.methods import kmeans, nearest, smooth
@@ -47,18 +105,17 @@ def cluster(vectors: np.ndarray, k: int, seed: int = 0, smooth_neighbours: int =
     neighbours = min(NEIGHBOURS, len(data) - 1)
     _, rows = nearest(data, data, "cosine", {}, neighbours + 1)
     pairs = rows[:, 1:]
-    start = smooth(data, smooth_neighbours) if 1 <= smooth_neighbours < len(data) else data
-    heads = torch.nn.ModuleList(_head(start, kmeans(start, k, seed * HEADS + h, restarts=1, dims=DIMS), k, rng)
-                                for h in range(HEADS))
+    initial = smooth(data, smooth_neighbours) if 1 <= smooth_neighbours < len(data) else data
+    starts = ([start] if start is not None else []) + [kmeans(initial, k, seed * HEADS + h, restarts=1, dims=DIMS)
+                                                       for h in range(HEADS - (start is not None))]
+    heads = torch.nn.ModuleList(_head(initial, labels, k, rng) for labels in starts)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     heads.to(device)
     x = torch.from_numpy(data).to(device)
-    losses = _train_consistency(heads, x, pairs, rng)
+    losses = _train_consistency(heads, x, pairs, rng, progress)
     best = heads[int(np.argmin(losses))]
     _self_label(best, x, rng)
-    with torch.no_grad():
-        probabilities = torch.softmax(best(x), dim=1).cpu().numpy()
-    return probabilities.argmax(axis=1), probabilities.max(axis=1)
+    return best, x
 
 
 def _head(data: np.ndarray, labels: np.ndarray, k: int, rng: np.random.Generator):
@@ -80,7 +137,7 @@ def _epochs(n: int) -> int:
     return max(1, min(EPOCHS, MAX_STEPS // batches))
 
 
-def _train_consistency(heads, x, pairs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _train_consistency(heads, x, pairs: np.ndarray, rng: np.random.Generator, progress=None) -> np.ndarray:
     """Trains every head on neighbour consistency minus ENTROPY_WEIGHT x the entropy of the
     mean assignment; returns each head's mean loss over the last epoch."""
     import torch
@@ -88,7 +145,10 @@ def _train_consistency(heads, x, pairs: np.ndarray, rng: np.random.Generator) ->
     optimiser = torch.optim.Adam(heads.parameters(), lr=LEARNING_RATE, weight_decay=1e-4)
     n = len(x)
     totals = np.zeros(len(heads))
-    for _ in range(_epochs(n)):
+    epochs = _epochs(n)
+    for epoch in range(epochs):
+        if progress:
+            progress("train", epoch, epochs)
         totals[:] = 0
         order = rng.permutation(n)
         for start in range(0, n, BATCH):
@@ -99,6 +159,8 @@ def _train_consistency(heads, x, pairs: np.ndarray, rng: np.random.Generator) ->
             losses.sum().backward()
             optimiser.step()
             totals += losses.detach().cpu().numpy() * len(anchors)
+    if progress:
+        progress("train", epochs, epochs)
     return totals / n
 
 

@@ -64,7 +64,8 @@ def representatives(vectors: np.ndarray, labels: np.ndarray, paths: list[str]) -
 def run(store: Store, options: ClusterOptions, features: str = "cnn", progress=None) -> ClustersOutcome:
     """Cluster the index's photos and, if ``store`` is writable, save the assignment in it
     (else :func:`save` does it later). ``progress(stage, done, total)`` hears how choosing k
-    ("choose-k") and trying the candidate methods of auto ("methods") go."""
+    ("choose-k"), trying the candidate methods of auto and deep ("methods") and training deep's
+    heads ("train") go."""
     paths, vectors = load_vectors(store, features)
     if len(paths) < 2:
         raise ValueError(f"clustering needs at least 2 photos; the index holds {len(paths)}")
@@ -72,14 +73,14 @@ def run(store: Store, options: ClusterOptions, features: str = "cnn", progress=N
         raise ValueError(f"--k {options.k} asks for more clusters than the {len(paths)} photos in the index")
     choice = None
     if options.k is None and (options.method in methods.WITH_K or options.method == "auto"):
-        on_raw = options.method in ("kmeans", "auto")  # k-means reduces them itself
+        on_raw = options.method in ("kmeans", "auto", "deep")  # k-means (which deep starts from) reduces them itself
         data = vectors if on_raw else methods.reduce(vectors, options.pca_dims, options.seed)
         choice = choose_k.choose_k(data, options.seed, progress=progress)
         options = ClusterOptions(**{**options.__dict__, "k": choice.best})
     if options.method == "auto":
         result = choose_method.best_method(vectors, options, progress)
     else:
-        result = methods.cluster(vectors, options)
+        result = methods.cluster(vectors, options, progress)
     if choice:
         result.notes.insert(0, f"k={choice.best} chosen by {choice.criterion} over k in {choice.ks[0]}..{choice.ks[-1]}")
     outcome = ClustersOutcome(paths, result, representatives(vectors, result.labels, paths), choice, features)

@@ -90,8 +90,9 @@ def parse_metric(metric: str) -> tuple[str, dict]:
     return name, {}
 
 
-def cluster(vectors: np.ndarray, options: ClusterOptions) -> ClusterResult:
-    """Cluster unit vectors (one row per photo)."""
+def cluster(vectors: np.ndarray, options: ClusterOptions, progress=None) -> ClusterResult:
+    """Cluster unit vectors (one row per photo). ``progress(stage, done, total)``: how deep's start
+    ("methods") and training ("train") go."""
     if options.method not in METHODS:
         raise ValueError(f"unknown method {options.method!r}: {', '.join(METHODS)}")
     metric, params = parse_metric(options.metric)
@@ -111,12 +112,19 @@ def cluster(vectors: np.ndarray, options: ClusterOptions) -> ClusterResult:
         if neighbours >= 1:
             notes.append(f"each photo averaged with its {neighbours} nearest neighbours first")
     elif options.method == "deep":
-        from imgsearch_cnn.search.clusters import deep
+        from dataclasses import replace
+
+        from imgsearch_cnn.search.clusters import choose_method, deep
 
         k = options.k or choose_k(vectors, options.seed).best
-        labels, confidence = deep.cluster(vectors, k, options.seed)
-        return ClusterResult(labels, options.method, options.metric, int(k), time.perf_counter() - started,
-                             notes, confidence)
+        start = choose_method.best_method(vectors, replace(options, method="auto", k=k), progress)
+        refined = deep.refine(vectors, _dense(start.labels), options.seed, progress=progress)
+        head, kept = refined.scores
+        notes.append(f"trained heads started from {start.notes[0].removeprefix('method ')}")
+        notes.append(f"kept the {'trained head' if refined.kept == 'head' else 'start'}'s clusters: modularity "
+                     f"{max(head, kept):.3f} against {min(head, kept):.3f}; confidence is the head's probability")
+        return ClusterResult(refined.labels, options.method, options.metric, int(k), time.perf_counter() - started,
+                             notes, refined.confidence)
     elif options.method in ("gmm", "meanshift"):
         dims = MEANSHIFT_DIMS if options.method == "meanshift" else options.pca_dims
         reduced = reduce(vectors, dims, options.seed)
@@ -205,6 +213,11 @@ def mean_shift(data: np.ndarray, sample: np.ndarray, seed: int, notes: list[str]
     notes.append(f"bandwidth={bandwidth:.4f} (estimated); k follows from it: --k is not used")
     _, rows = nearest(data, model.cluster_centers_, "euclidean", {})
     return rows[:, 0].astype(int)
+
+
+def _dense(labels: np.ndarray) -> np.ndarray:
+    """Labels renumbered 0..n-1 (a partition may leave ids unused)."""
+    return np.unique(labels, return_inverse=True)[1].reshape(-1)
 
 
 def smooth(data: np.ndarray, neighbours: int) -> np.ndarray:

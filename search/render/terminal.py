@@ -16,8 +16,10 @@ console = Console()
 err_console = Console(stderr=True)
 
 _STAGES = {"scan": "Scanning", "hash": "Hashing", "embed": "Embedding", "check": "Checking candidate pairs",
-           "finetune": "Fine-tuning", "choose-k": "Choosing k", "methods": "Trying clustering methods"}
-_UNITS = {"check": "pairs", "finetune": "photos", "choose-k": "values of k", "methods": "methods"}
+           "finetune": "Fine-tuning", "choose-k": "Choosing k", "methods": "Trying clustering methods",
+           "train": "Training clustering heads"}
+_UNITS = {"check": "pairs", "finetune": "photos", "choose-k": "values of k", "methods": "methods",
+          "train": "epochs"}
 
 
 class _RateColumn(ProgressColumn):

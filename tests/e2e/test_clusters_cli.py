@@ -79,12 +79,15 @@ def test_clustering_works_while_an_index_run_holds_the_index(index):
     assert "warning: clusters not saved in the index" in result.stderr
 
 
-def test_a_gaussian_mixture_gives_each_photo_its_probability(index, tmp_path):
-    result = imgsearch("clusters", "--index", index, "--method", "gmm", "--k", "3", "--json", "--csv", tmp_path / "g.csv",
+@pytest.mark.parametrize("method", ["gmm", "deep"])
+def test_soft_methods_give_each_photo_its_probability(index, tmp_path, method):
+    result = imgsearch("clusters", "--index", index, "--method", method, "--k", "3", "--json", "--csv", tmp_path / "g.csv",
                        "--html", tmp_path / "html")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["method"] == "gmm" and len(data["confidence"]) == 30
+    assert data["method"] == method and len(data["confidence"]) == 30
+    if method == "deep":  # trained from auto's clusters, and it says which partition it kept
+        assert "Training clustering heads" in result.stderr and any("kept the" in note for note in data["notes"])
     assert all(0 < value <= 1 for value in data["confidence"].values())
     assert all(row["confidence"] for row in csv.DictReader(open(tmp_path / "g.csv")))
     with page() as tab:  # each contact sheet shows every photo's probability, the least sure last

@@ -29,7 +29,45 @@ def test_large_collections_train_fewer_epochs_within_the_step_budget():
     assert big >= 1 and big * (1_000_000 // deep.BATCH) <= deep.MAX_STEPS + 1_000_000 // deep.BATCH
 
 
-def test_deep_is_a_soft_method_of_the_library():
-    data, _ = blobs()
+def test_refine_keeps_whichever_partition_holds_more_neighbours():
+    from sklearn.metrics import adjusted_rand_score
+
+    data, truth = blobs()
+    random_start = np.random.default_rng(0).integers(0, 6, len(data))
+    refined = deep.refine(data, random_start, seed=0)  # the k-means-started heads do far better
+    assert refined.kept == "head" and refined.scores[0] > refined.scores[1]
+    assert adjusted_rand_score(truth, refined.labels) > 0.95
+    split = truth * 2 + np.arange(len(data)) % 2  # every group cut in two at random: worse than a head's
+    assert deep.refine(data, split, seed=0).kept == "head"
+    assert np.all((refined.confidence > 0) & (refined.confidence <= 1))
+
+
+def test_deep_starts_from_auto_and_says_which_partition_it_kept():
+    data, truth = blobs()
     result = methods.cluster(data, methods.ClusterOptions(method="deep", k=6))
     assert result.method == "deep" and result.k == 6 and result.confidence is not None
+    assert result.notes[0].startswith("trained heads started from auto: ")
+    assert result.notes[1].startswith("kept the ") and "modularity" in result.notes[1]
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(truth, result.labels) > 0.95
+
+
+def test_a_kept_start_gets_the_heads_probability_of_its_own_clusters(monkeypatch):
+    import torch
+
+    real = deep._best_head
+
+    def head_with_other_ids(*args, **kwargs):  # as a head started from k-means numbers its clusters
+        head, x = real(*args, **kwargs)
+        order = torch.tensor([3, 5, 0, 1, 4, 2])
+        with torch.no_grad():
+            head.weight.copy_(head.weight[order])
+            head.bias.copy_(head.bias[order])
+        return head, x
+
+    monkeypatch.setattr(deep, "_best_head", head_with_other_ids)
+    data, truth = blobs()
+    refined = deep.refine(data, truth, seed=0)
+    assert refined.kept == "start" and np.array_equal(refined.labels, truth)  # a head only ties with it
+    assert np.median(refined.confidence) > 0.9
