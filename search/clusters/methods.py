@@ -27,6 +27,9 @@ MEANSHIFT_DIMS, MEANSHIFT_QUANTILE = 16, 0.005
 # Agglomerative clustering chains through stray photos; averaging each photo with its 5 nearest
 # first (as k-means does with more) raised ACC on Caltech-101 from 0.750 to 0.786 (docs/BENCHMARKS.md).
 AGGLOMERATIVE_SMOOTH = 5
+# ...and then clusters in this many PCA dimensions (its neighbours are still found in pca_dims):
+# on Caltech-101, ACC 0.771 in 64 dimensions, 0.826 in 256 (docs/BENCHMARKS.md)
+AGGLOMERATIVE_DIMS = 256
 # Photos a density or hierarchical method is fitted on when not told: agglomerative clustering
 # holds every pairwise distance (process peak 3.44 GB fitted on 20,000, 1.21 GB on 10,000: docs/BENCHMARKS.md)
 FIT_LIMIT, AGGLOMERATIVE_FIT_LIMIT = 20_000, 10_000
@@ -144,8 +147,9 @@ def cluster(vectors: np.ndarray, options: ClusterOptions, progress=None) -> Clus
         neighbours = min(options.smooth_neighbours, AGGLOMERATIVE_SMOOTH, len(vectors) - 1)
         smoothed = options.method == "agglomerative" and metric in ("cosine", "euclidean")
         if smoothed and neighbours >= 1 and len(vectors) <= SMOOTH_LIMIT:
-            reduced = smooth(reduced, neighbours)
-            notes.append(f"each photo averaged with its {neighbours} nearest neighbours first")
+            reduced = smooth(reduce(vectors, AGGLOMERATIVE_DIMS, options.seed), neighbours, search=reduced)
+            notes.append(f"each photo averaged with its {neighbours} nearest neighbours first, "
+                         f"in {reduced.shape[1]} PCA dimensions")
         # scipy's Minkowski distance (p != 1, 2) is ~20x slower than the others: fit on fewer
         limit = min(fit_limit_for(options), 5_000) if metric == "minkowski" else fit_limit_for(options)
         sample = sample_rows(len(vectors), limit, options.seed)
@@ -220,10 +224,12 @@ def _dense(labels: np.ndarray) -> np.ndarray:
     return np.unique(labels, return_inverse=True)[1].reshape(-1)
 
 
-def smooth(data: np.ndarray, neighbours: int) -> np.ndarray:
+def smooth(data: np.ndarray, neighbours: int, search: np.ndarray | None = None) -> np.ndarray:
     """Each unit row averaged half and half with the mean of its ``neighbours`` nearest rows
-    (cosine, exact, FAISS), re-normalised: a photo moves towards the crowd it belongs to."""
-    _, rows = nearest(data, data, "cosine", {}, neighbours + 1)
+    (cosine, exact, FAISS; found among the rows of ``search`` when given: the same photos in
+    another, smaller space), re-normalised: a photo moves towards the crowd it belongs to."""
+    space = data if search is None else search
+    _, rows = nearest(space, space, "cosine", {}, neighbours + 1)
     return np.ascontiguousarray(l2_normalise(0.5 * data + 0.5 * data[rows[:, 1:]].mean(axis=1)))
 
 

@@ -103,3 +103,24 @@ def test_whitened_kmeans_recovers_groups_in_a_small_collection_of_wide_vectors()
     result = methods.cluster(data, options)
     assert agreement(truth, result.labels) > 0.95
     assert any("spread to the power 0.5" in note for note in result.notes)
+
+
+def test_smoothing_averages_each_photo_with_the_neighbours_found_in_the_search_space():
+    # four photos on a circle: in "data" 0 is nearest 1, but the search space pairs 0 with 2
+    angles = np.array([0.0, 0.3, 1.2, 3.0])
+    data = np.stack([np.cos(angles), np.sin(angles)], axis=1).astype(np.float32)
+    search = np.array([[1, 0], [0, 1], [1, 0.01], [0, -1]], dtype=np.float32)
+    search /= np.linalg.norm(search, axis=1, keepdims=True)
+    own, searched = methods.smooth(data, 1), methods.smooth(data, 1, search=search)
+    toward = lambda row, other: float(row @ data[other])  # noqa: E731
+    assert toward(own[0], 1) > toward(own[0], 2)  # its own nearest: photo 1
+    assert toward(searched[0], 2) > toward(own[0], 2)  # moved towards photo 2, its nearest in search
+    assert np.allclose(np.linalg.norm(searched, axis=1), 1)
+
+
+def test_agglomerative_clusters_in_more_dimensions_than_it_finds_neighbours_in():
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(300, 400)).astype(np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    result = methods.cluster(data, methods.ClusterOptions(method="agglomerative", k=4))
+    assert any(f"in {methods.AGGLOMERATIVE_DIMS} PCA dimensions" in note for note in result.notes)
