@@ -26,15 +26,17 @@ OPTIONS = [
     click.option("--fit-limit", type=click.IntRange(100), default=None,
                  help="DBSCAN/HDBSCAN/gmm/agglomerative fit on this many photos; the rest join their nearest. "
                       "Default: 20,000; agglomerative 10,000 (it holds every pairwise distance: 1.2 GB at 10,000)."),
+    click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+                 help="Random seed of sampling, k-means starts and deep's training: the same seed, the same clusters."),
     click.option("--k-plot", type=click.Path(dir_okay=False), default=None,
                  help="With --k auto: where to save the criterion plot (PNG; default: in the index folder)."),
 ]
 OUTPUTS = output_options("Write a folder of contact sheets: an overview page and one page per cluster.", click.Path())
-NAMES = ("method", "k", "metric", "features", "eps", "min_samples", "fit_limit", "k_plot", "as_json", "csv_file",
-         "html_out")
+NAMES = ("method", "k", "metric", "features", "eps", "min_samples", "fit_limit", "seed", "k_plot", "as_json",
+         "csv_file", "html_out")
 
 
-def run(index, method, k, metric, features, eps, min_samples, fit_limit, k_plot, as_json, csv_file,
+def run(index, method, k, metric, features, eps, min_samples, fit_limit, seed, k_plot, as_json, csv_file,
         html_out) -> None:
     """Check every option, cluster, save the clusters in the index, print/write the report."""
     if k != "auto" and not (k.isdigit() and int(k) >= 1):
@@ -48,7 +50,7 @@ def run(index, method, k, metric, features, eps, min_samples, fit_limit, k_plot,
     from imgsearch_cnn.search.render import terminal
 
     options = ClusterOptions(method=method, k=None if k == "auto" else int(k), metric=metric, eps=eps,
-                             min_samples=min_samples, fit_limit=fit_limit)
+                             min_samples=min_samples, fit_limit=fit_limit, seed=seed)
     path = index_path(index)
     try:
         with Store.open(path) as store, terminal.progress() as progress:  # read-only: works while an index run writes

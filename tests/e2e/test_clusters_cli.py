@@ -95,3 +95,13 @@ def test_soft_methods_give_each_photo_its_probability(index, tmp_path, method):
         shown = [float(text.rstrip("%")) for text in tab.locator(".confidence").all_inner_texts()]
         assert len(shown) == len(next(c for c in data["clusters"] if c["id"] == 0)["paths"])
         assert shown[1:] == sorted(shown[1:], reverse=True)  # after the representative, surest first
+
+
+def test_the_same_seed_gives_the_same_clusters(index):
+    def clusters(seed):
+        result = imgsearch("clusters", "--index", index, "--method", "deep", "--k", "4", "--seed", seed, "--json")
+        assert result.returncode == 0, result.stderr
+        return sorted(sorted(c["paths"]) for c in json.loads(result.stdout)["clusters"])
+
+    assert clusters("7") == clusters("7")
+    assert imgsearch("clusters", "--index", index, "--seed", "-1").returncode == 2  # refused, nothing run
