@@ -9,10 +9,11 @@ the one with the lowest loss is kept. Then self-labelling: the head is trained o
 confident answers (above SELF_LABEL_CONFIDENCE, classes weighted equally, the vectors slightly
 noised), which sharpens the borders. Every photo gets its cluster and the head's probability of it.
 
-:func:`refine` is what the command runs: the trained head's clusters are kept only if they hold
-more of each photo's nearest neighbours (modularity) than the ``start`` partition, else the
-start's clusters are kept with the head's probability of each. On the dev sets the head never
-beat its start from `--method auto` (docs/BENCHMARKS.md): its clusters are auto's there.
+:func:`from_auto` is what the command runs: auto's clusters refined by :func:`refine`, which keeps
+the trained head's clusters only if they hold more of each photo's nearest neighbours
+(modularity) than the ``start`` partition, else the start's, with the head's probability of
+each. On the dev sets the head never beat its start from `--method auto` (docs/BENCHMARKS.md):
+its clusters are auto's there.
 
 On the GPU when torch sees one, else the CPU; deterministic for a given seed; memory grows with
 the photos only through the PCA vectors and the neighbour lists. docs/BENCHMARKS.md has what it
@@ -42,13 +43,13 @@ SELF_LABEL_NOISE = 0.05
 SCORE_ROWS = 10_000  # photos whose neighbour graph decides between the head and its start
 
 
-def cluster(vectors: np.ndarray, k: int, seed: int = 0, smooth_neighbours: int = 10,
-            start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Labels (0..k-1) and each photo's probability of its label, from the best trained head
-    (one head starts from ``start`` when given, the others from k-means)."""
+def cluster(vectors: np.ndarray, k: int, seed: int = 0, smooth_neighbours: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (0..k-1) and each photo's probability of its label, from the best trained head,
+    every head started from k-means (the experiment of docs/BENCHMARKS.md; the command runs
+    :func:`refine`)."""
     import torch
 
-    head, x = _best_head(vectors, k, seed, smooth_neighbours, start)
+    head, x = _best_head(vectors, k, seed, smooth_neighbours, None)
     with torch.no_grad():
         probabilities = torch.softmax(head(x), dim=1).cpu().numpy()
     return probabilities.argmax(axis=1), probabilities.max(axis=1)
@@ -89,6 +90,27 @@ def refine(vectors: np.ndarray, start: np.ndarray, seed: int = 0, smooth_neighbo
     np.add.at(overlap, (start, trained), 1)
     _, column_of = linear_sum_assignment(-overlap)
     return Refined(start, probabilities[np.arange(len(start)), column_of[start]], "start", scores)
+
+
+def from_auto(vectors: np.ndarray, options, progress=None):
+    """``--method deep``: auto's clusters (search/clusters/choose_method.py) refined by trained
+    heads (:func:`refine`), as a ClusterResult whose notes say which partition was kept."""
+    import time
+    from dataclasses import replace
+
+    from imgsearch_cnn.search.clusters import choose_method
+    from imgsearch_cnn.search.clusters.methods import ClusterResult
+
+    started = time.perf_counter()
+    start = choose_method.best_method(vectors, replace(options, method="auto"), progress)
+    refined = refine(vectors, np.unique(start.labels, return_inverse=True)[1].reshape(-1), options.seed,
+                     progress=progress)
+    chosen, other = refined.scores if refined.kept == "head" else refined.scores[::-1]
+    notes = [f"trained heads started from {start.notes[0].removeprefix('method ')}",
+             f"kept the {'trained head' if refined.kept == 'head' else 'start'}'s clusters: modularity "
+             f"{chosen:.3f} against {other:.3f}; confidence is the head's probability"]
+    return ClusterResult(refined.labels, "deep", options.metric, int(options.k), time.perf_counter() - started,
+                         notes, refined.confidence)
 
 
 def _best_head(vectors: np.ndarray, k: int, seed: int, smooth_neighbours: int, start: np.ndarray | None,

@@ -10,7 +10,7 @@ if that neighbour is a core member within ``eps``, else noise) or nearest centro
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -115,19 +115,10 @@ def cluster(vectors: np.ndarray, options: ClusterOptions, progress=None) -> Clus
         if neighbours >= 1:
             notes.append(f"each photo averaged with its {neighbours} nearest neighbours first")
     elif options.method == "deep":
-        from dataclasses import replace
+        from imgsearch_cnn.search.clusters import deep
 
-        from imgsearch_cnn.search.clusters import choose_method, deep
-
-        k = options.k or choose_k(vectors, options.seed).best
-        start = choose_method.best_method(vectors, replace(options, method="auto", k=k), progress)
-        refined = deep.refine(vectors, _dense(start.labels), options.seed, progress=progress)
-        head, kept = refined.scores
-        notes.append(f"trained heads started from {start.notes[0].removeprefix('method ')}")
-        notes.append(f"kept the {'trained head' if refined.kept == 'head' else 'start'}'s clusters: modularity "
-                     f"{max(head, kept):.3f} against {min(head, kept):.3f}; confidence is the head's probability")
-        return ClusterResult(refined.labels, options.method, options.metric, int(k), time.perf_counter() - started,
-                             notes, refined.confidence)
+        return deep.from_auto(vectors, replace(options, k=options.k or choose_k(vectors, options.seed).best),
+                              progress)
     elif options.method in ("gmm", "meanshift"):
         dims = MEANSHIFT_DIMS if options.method == "meanshift" else options.pca_dims
         reduced = reduce(vectors, dims, options.seed)
@@ -217,11 +208,6 @@ def mean_shift(data: np.ndarray, sample: np.ndarray, seed: int, notes: list[str]
     notes.append(f"bandwidth={bandwidth:.4f} (estimated); k follows from it: --k is not used")
     _, rows = nearest(data, model.cluster_centers_, "euclidean", {})
     return rows[:, 0].astype(int)
-
-
-def _dense(labels: np.ndarray) -> np.ndarray:
-    """Labels renumbered 0..n-1 (a partition may leave ids unused)."""
-    return np.unique(labels, return_inverse=True)[1].reshape(-1)
 
 
 def smooth(data: np.ndarray, neighbours: int, search: np.ndarray | None = None) -> np.ndarray:
