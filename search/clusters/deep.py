@@ -22,7 +22,8 @@ reaches against k-means.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -40,7 +41,6 @@ INIT_SCALE = 10.0  # a head starts as k-means centres x this (softmax temperatur
 SELF_LABEL_CONFIDENCE = 0.9
 SELF_LABEL_EPOCHS = 20
 SELF_LABEL_NOISE = 0.05
-SCORE_ROWS = 10_000  # photos whose neighbour graph decides between the head and its start
 
 
 def cluster(vectors: np.ndarray, k: int, seed: int = 0, smooth_neighbours: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +71,7 @@ def refine(vectors: np.ndarray, start: np.ndarray, seed: int = 0, smooth_neighbo
     import torch
 
     from imgsearch_cnn.search.clusters import choose_k
+    from imgsearch_cnn.search.clusters.choose_method import SCORE_ROWS  # as many photos as auto scores on
 
     k = int(start.max()) + 1
     head, x = _best_head(vectors, k, seed, smooth_neighbours, start, progress)
@@ -95,9 +96,6 @@ def refine(vectors: np.ndarray, start: np.ndarray, seed: int = 0, smooth_neighbo
 def from_auto(vectors: np.ndarray, options, progress=None):
     """``--method deep``: auto's clusters (search/clusters/choose_method.py) refined by trained
     heads (:func:`refine`), as a ClusterResult whose notes say which partition was kept."""
-    import time
-    from dataclasses import replace
-
     from imgsearch_cnn.search.clusters import choose_method
     from imgsearch_cnn.search.clusters.methods import ClusterResult
 
