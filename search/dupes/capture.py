@@ -51,6 +51,16 @@ class Capture:
 def judge(a: Record, b: Record, features: FeatureCache, pixels: PixelCache, turn: int = 0) -> Capture:
     """Whether two photos already found alike are one capture; ``turn`` is how b is turned
     against a by their perceptual hashes (indexer/phash.py), for photos too small to align."""
+    told = by_records(a, b)
+    if told is not None:
+        return told
+    verdict = features.match(a.path, b.path, mirrored=turn in MIRRORS)
+    return by_pixels(verdict, lambda: _square_agreement(pixels, a.path, b.path, turn))
+
+
+def by_records(a: Record, b: Record) -> Capture | None:
+    """What the index's records alone say (same bytes, capture times, camera file numbers), or
+    None when only the pixels can tell."""
     if a.hash == b.hash:
         return Capture(True, "same bytes")
     by_time = _by_time(a.taken, b.taken)
@@ -59,8 +69,7 @@ def judge(a: Record, b: Record, features: FeatureCache, pixels: PixelCache, turn
     numbers = camera_numbers(a.path), camera_numbers(b.path)
     if None not in numbers and numbers[0][0] == numbers[1][0] and 0 < abs(numbers[0][1] - numbers[1][1]) <= SERIES_GAP:
         return Capture(False, f"camera file numbers {numbers[0][1]} and {numbers[1][1]}")
-    verdict = features.match(a.path, b.path, mirrored=turn in MIRRORS)
-    return by_pixels(verdict, lambda: _square_agreement(pixels, a.path, b.path, turn))
+    return None
 
 
 def _by_time(first: str | None, second: str | None) -> Capture | None:

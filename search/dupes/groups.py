@@ -41,7 +41,7 @@ from imgsearch_cnn.indexer.phash import MIRRORS, closest
 from imgsearch_cnn.indexer.store import Store
 from imgsearch_cnn.search.dupes import candidates
 from imgsearch_cnn.search.dupes import keep as keeping
-from imgsearch_cnn.search.dupes.capture import Capture, judge
+from imgsearch_cnn.search.dupes.capture import Capture, by_records, judge
 from imgsearch_cnn.search.dupes.ignore import ignore_key, load_ignored
 from imgsearch_cnn.search.dupes.pixels import PixelCache
 # The groups themselves (stars.py) are part of this module's interface: callers import them here.
@@ -201,29 +201,67 @@ class _Decider:
             return None, None
         return reason, judge(self.record_of(i), self.record_of(j), self.cache, self.pixels, turn)
 
+    def needs(self, path_a: str, path_b: str, i: int, j: int, score: float) -> list[tuple[str, str]]:
+        """The per-photo work deciding this pair will ask for, as far as the cheap signals tell:
+        ("edges" | "keypoints", path) items for :meth:`prepare`."""
+        work = []
+        a, b = self.phash_of(i), self.phash_of(j)
+        if score < self.accept and a is not None and b is not None and closest(a, b)[0] <= self.options.phash_distance:
+            work += [("edges", path_a), ("edges", path_b)]
+        # Rule 4 checks keypoints; an accepted pair is judged by them unless its records tell.
+        if score >= self.options.verify_floor and (score < self.accept or
+                                                   by_records(self.record_of(i), self.record_of(j)) is None):
+            work += [("keypoints", path_a), ("keypoints", path_b)]
+        return work
+
+    def prepare(self, item: tuple[str, str]) -> None:
+        """Compute one photo's edge map or keypoints into the caches (see :meth:`needs`)."""
+        kind, path = item
+        if kind == "edges":
+            self.pixels.edges(path)
+        else:
+            self.cache.get(path)
+
+
+CHUNK = 256  # pairs checked together, while the photos of the next chunk are prepared
+
 
 def _decide_all(decide, tasks: list[tuple], workers: int, progress) -> list[tuple]:
-    """The cascade's verdict on every pair, in order, on ``workers`` threads: decoding, SIFT and
-    matching run in native code that releases the GIL, so threads use every core."""
+    """The cascade's verdict on every pair, in order. With ``workers`` > 1, a pool of that many
+    threads prepares the photos' features (decoding, edge maps, SIFT: long native calls that
+    release the GIL) a chunk of pairs ahead, each photo once, while this thread checks the pairs
+    (many short numpy and OpenCV calls: spread over threads they queue for the GIL; one thread
+    does them in the same time with less CPU, docs/BENCHMARKS.md)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
 
     verdicts: list[tuple] = []
     uses = Counter(path for task in tasks for path in task[:2])
-    # One BLAS and one OpenCV thread per worker: the workers already use every core (descriptor
-    # matching is a matrix product, SIFT runs its own thread pool), and nested pools only fight
-    # over them.
+    chunks = [tasks[start:start + CHUNK] for start in range(0, len(tasks), CHUNK)]
+
+    def prepare(pool, chunk) -> list:
+        if pool is None:
+            return []
+        items = dict.fromkeys(item for task in chunk for item in decide.needs(*task))
+        return [pool.submit(decide.prepare, item) for item in items]
+
+    # One BLAS and one OpenCV thread per thread: the pool already uses every core, and nested
+    # pools only fight over them.
     with threadpool_limits(limits=1, user_api="blas"), _opencv_threads(1), \
             ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
-        for task, verdict in zip(tasks, (pool.map if pool else map)(lambda task: decide(*task), tasks)):
-            verdicts.append(verdict)
-            for path in task[:2]:  # a photo with no pair left to check lets its features go
-                uses[path] -= 1
-                if not uses[path]:
-                    decide.release(path)
-            if len(verdicts) % 64 == 0:
-                progress("check", len(verdicts), len(tasks))
+        ahead = prepare(pool, chunks[0]) if chunks else []
+        for number, chunk in enumerate(chunks):
+            ready, ahead = ahead, prepare(pool, chunks[number + 1]) if number + 1 < len(chunks) else []
+            for future in ready:
+                future.result()  # a failure in preparing surfaces here, not in a lost thread
+            for task in chunk:
+                verdicts.append(decide(*task))
+                for path in task[:2]:  # a photo with no pair left to check lets its features go
+                    uses[path] -= 1
+                    if not uses[path]:
+                        decide.release(path)
+            progress("check", len(verdicts), len(tasks))
     progress("check", len(tasks), len(tasks))
     return verdicts
 

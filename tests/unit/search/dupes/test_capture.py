@@ -53,6 +53,14 @@ def test_numbers_far_apart_are_no_series(tmp_path):
     assert verdict.why.startswith("pixels differ")
 
 
+def test_records_alone_tell_only_bytes_times_and_camera_numbers(tmp_path):
+    # What the duplicate search uses to skip the keypoints of pairs whose records decide.
+    assert capture.by_records(record(tmp_path / "IMG_1234.JPG"), record(tmp_path / "IMG_1235.JPG")).why == \
+        "camera file numbers 1234 and 1235"
+    assert capture.by_records(record(tmp_path / "a.jpg", content="h"), record(tmp_path / "b.jpg", content="h")).one
+    assert capture.by_records(record(tmp_path / "a.jpg"), record(tmp_path / "b.jpg")) is None
+
+
 @pytest.mark.parametrize("name, expected", [("IMG_1234.JPG", ("IMG", 1234)), ("DSC01234.jpg", ("DSC", 1234)),
                                             ("dscf0042.jpg", ("DSCF", 42)), ("IMG_1234 (1).jpg", ("IMG", 1234)),
                                             ("image_0001.jpg", None), ("holiday.jpg", None)])

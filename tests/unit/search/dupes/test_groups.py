@@ -181,6 +181,19 @@ def test_small_caches_and_cluster_order_give_the_same_groups(library):
     assert sorted(small) == sorted(found)
 
 
+def test_more_threads_extract_no_photo_more_often_than_one(library, monkeypatch):
+    # Pairs checked side by side share photos: two threads used to extract one photo twice.
+    from imgsearch_cnn.search.dupes import verify
+
+    real, runs = verify._extract, {}
+    for workers in (1, 2):
+        extracted = runs[workers] = []
+        monkeypatch.setattr(verify, "_extract", lambda path, *rest, seen=extracted: seen.append(path) or real(path, *rest))
+        runs[workers].append(sorted(grouped(library, workers=workers)[0]))
+    assert runs[1][-1] == runs[2][-1]  # the same groups
+    assert len(runs[2]) == len(runs[1]) > 1
+
+
 def test_checking_pairs_runs_opencv_on_one_thread_per_worker_and_gives_its_threads_back():
     import cv2
 
@@ -195,7 +208,13 @@ def test_checking_pairs_runs_opencv_on_one_thread_per_worker_and_gives_its_threa
         def release(self, path):
             pass
 
+        def needs(self, *task):
+            return [("keypoints", task[0])]
+
+        def prepare(self, item):
+            self.seen.append(cv2.getNumThreads())
+
     before = cv2.getNumThreads()
     decide = Decide()
     groups._decide_all(decide, [("a", "b", 0, 1, 0.5), ("a", "c", 0, 2, 0.5)], 2, lambda *_: None)
-    assert decide.seen == [1, 1] and cv2.getNumThreads() == before
+    assert decide.seen == [1, 1, 1] and cv2.getNumThreads() == before  # "a" prepared once, two pairs checked
