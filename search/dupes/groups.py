@@ -240,7 +240,9 @@ def _decide_all(decide, tasks: list[tuple], workers: int, progress) -> list[tupl
     uses = Counter(path for task in tasks for path in task[:2])
     chunks = [tasks[start:start + CHUNK] for start in range(0, len(tasks), CHUNK)]
 
-    def prepare(pool, chunk) -> list:
+    def submit(pool, chunk) -> list:
+        """Start preparing the photos of ``chunk`` on the pool (nothing without one: each pair
+        then prepares its own photos as it is checked)."""
         if pool is None:
             return []
         items = dict.fromkeys(item for task in chunk for item in decide.needs(*task))
@@ -250,9 +252,9 @@ def _decide_all(decide, tasks: list[tuple], workers: int, progress) -> list[tupl
     # pools only fight over them.
     with threadpool_limits(limits=1, user_api="blas"), _opencv_threads(1), \
             ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
-        ahead = prepare(pool, chunks[0]) if chunks else []
+        ahead = submit(pool, chunks[0]) if chunks else []
         for number, chunk in enumerate(chunks):
-            ready, ahead = ahead, prepare(pool, chunks[number + 1]) if number + 1 < len(chunks) else []
+            ready, ahead = ahead, submit(pool, chunks[number + 1]) if number + 1 < len(chunks) else []
             for future in ready:
                 future.result()  # a failure in preparing surfaces here, not in a lost thread
             for task in chunk:
