@@ -9,6 +9,7 @@ import numpy as np
 
 from imgsearch_cnn.indexer.vector_index import reduce, sample_rows
 from imgsearch_cnn.search.clusters.methods import kmeans
+from imgsearch_cnn.search.clusters.steps import reported
 
 
 @dataclass
@@ -72,9 +73,7 @@ def choose_k(vectors: np.ndarray, seed: int = 0, ks: list[int] | None = None, di
         ks = sorted(set(np.unique(np.geomspace(2, top, 30).astype(int)).tolist()))
     graph = knn_graph(data)
     scores, inertias = [], []
-    for tried, k in enumerate(ks):
-        if progress:
-            progress("choose-k", tried, len(ks))
+    for k in reported(ks, "choose-k", progress):
         # k-means lands in a different local optimum each run: average a few to steady the curve
         runs = [kmeans(data, k, seed + r, restarts=1) for r in range(repeats)]
         scores.append(float(np.mean([modularity(graph, labels) for labels in runs])))
@@ -82,8 +81,6 @@ def choose_k(vectors: np.ndarray, seed: int = 0, ks: list[int] | None = None, di
         ids, inverse = np.unique(labels, return_inverse=True)
         centroids = np.vstack([data[labels == c].mean(axis=0) for c in ids])
         inertias.append(float(((data - centroids[inverse]) ** 2).sum()))
-    if progress:
-        progress("choose-k", len(ks), len(ks))
     peak = max(scores)
     best = max(k for k, score in zip(ks, scores) if score >= peak - tolerance * abs(peak))
     return KChoice(ks, scores, inertias, best, f"kNN-graph modularity (largest k within {tolerance:.0%} of the best)")

@@ -19,6 +19,7 @@ import numpy as np
 
 from imgsearch_cnn.indexer.vector_index import reduce, sample_rows
 from imgsearch_cnn.search.clusters import choose_k, methods
+from imgsearch_cnn.search.clusters.steps import reported
 
 # (name, the options each candidate changes). Whitened k-means: docs/BENCHMARKS.md found it
 # better than plain k-means where classes are alike in size (CIFAR-10) and worse on Caltech-101,
@@ -41,14 +42,10 @@ def best_method(vectors: np.ndarray, options: methods.ClusterOptions,
     sample = vectors[rows]
     graph = choose_k.knn_graph(reduce(sample, SCORE_DIMS, options.seed) if sample.shape[1] > SCORE_DIMS else sample)
     results, scores = [], []
-    for tried, (_, changes) in enumerate(CANDIDATES):
-        if progress:
-            progress("methods", tried, len(CANDIDATES))
+    for _, changes in reported(CANDIDATES, "methods", progress):
         result = methods.cluster(vectors, replace(options, **changes))
         results.append(result)
         scores.append(choose_k.modularity(graph, result.labels[rows]))
-    if progress:
-        progress("methods", len(CANDIDATES), len(CANDIDATES))
     best = int(np.argmax(scores))
     chosen = results[best]
     said = ", ".join(f"{name} {score:.3f}" for (name, _), score in zip(CANDIDATES, scores))

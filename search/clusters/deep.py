@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from imgsearch_cnn.indexer.vector_index import reduce, sample_rows
+from imgsearch_cnn.search.clusters.steps import reported
 
 DIMS = 128  # PCA axes the head reads (as k-means)
 NEIGHBOURS = 10  # pairs are drawn among each photo's this many nearest
@@ -165,10 +166,7 @@ def _train_consistency(heads, x, pairs: np.ndarray, rng: np.random.Generator, pr
     optimiser = torch.optim.Adam(heads.parameters(), lr=LEARNING_RATE, weight_decay=1e-4)
     n = len(x)
     totals = np.zeros(len(heads))
-    epochs = _epochs(n)
-    for epoch in range(epochs):
-        if progress:
-            progress("train", epoch, epochs)
+    for _ in reported(range(_epochs(n)), "train", progress):
         totals[:] = 0
         order = rng.permutation(n)
         for start in range(0, n, BATCH):
@@ -179,8 +177,6 @@ def _train_consistency(heads, x, pairs: np.ndarray, rng: np.random.Generator, pr
             losses.sum().backward()
             optimiser.step()
             totals += losses.detach().cpu().numpy() * len(anchors)
-    if progress:
-        progress("train", epochs, epochs)
     return totals / n
 
 
