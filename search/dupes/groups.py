@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -39,7 +37,7 @@ import numpy as np
 
 from imgsearch_cnn.indexer.phash import MIRRORS, closest
 from imgsearch_cnn.indexer.store import Store
-from imgsearch_cnn.search.dupes import candidates
+from imgsearch_cnn.search.dupes import candidates, parallel
 from imgsearch_cnn.search.dupes import keep as keeping
 from imgsearch_cnn.search.dupes.capture import Capture, by_records, judge
 from imgsearch_cnn.search.dupes.ignore import ignore_key, load_ignored
@@ -67,10 +65,13 @@ class DedupeOptions:
     keep_rules: list[str] = field(default_factory=lambda: list(keeping.DEFAULT_RULES))
     references: list[str] = field(default_factory=list)
     approximate_above: int = 50_000  # candidate search switches to IVF on PCA vectors above this
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # threads checking pairs
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # threads and processes checking pairs
     # Above this many photos, pairs are checked cluster by cluster, and at most this many photos
     # check features (~100-350 kB each) are kept; each photo's go once its last pair is checked.
     cache_photos: int = 8192
+    # Pairs are checked in windows touching at most this many photos (and half cache_photos):
+    # their features are all prepared, then all their pairs checked (search/dupes/parallel.py).
+    window_photos: int = 2048
 
 
 @dataclass
@@ -148,7 +149,8 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
             tasks.sort(key=lambda task: (cluster[task[2]], cluster[task[3]]))
         checked = len(tasks)
         stages["candidates"] = time.perf_counter() - started
-        for (_, _, i, j, score), (reason, capture) in zip(tasks, _decide_all(decide, tasks, options.workers, progress)):
+        for (_, _, i, j, score), (reason, capture) in zip(tasks, parallel.decide_all(
+                decide, tasks, options.workers, progress, max(2, min(options.window_photos, options.cache_photos // 2)))):
             if reason:
                 edges[(i, j)] = (score, reason, capture)
                 stats[reason if capture.one else "shots"] += 1
@@ -222,59 +224,10 @@ class _Decider:
         else:
             self.cache.get(path)
 
+    def take_found(self) -> list:
+        """The alignments found by checks so far, forgotten here (search/dupes/parallel.py)."""
+        return self.cache.take_matches()
 
-CHUNK = 256  # pairs checked together, while the photos of the next chunk are prepared
-
-
-def _decide_all(decide, tasks: list[tuple], workers: int, progress) -> list[tuple]:
-    """The cascade's verdict on every pair, in order. With ``workers`` > 1, a pool of that many
-    threads prepares the photos' features (decoding, edge maps, SIFT: long native calls that
-    release the GIL) a chunk of pairs ahead, each photo once, while this thread checks the pairs
-    (many short numpy and OpenCV calls: spread over threads they queue for the GIL; one thread
-    does them in the same time with less CPU, docs/BENCHMARKS.md)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from threadpoolctl import threadpool_limits
-
-    verdicts: list[tuple] = []
-    uses = Counter(path for task in tasks for path in task[:2])
-    chunks = [tasks[start:start + CHUNK] for start in range(0, len(tasks), CHUNK)]
-
-    def submit(pool, chunk) -> list:
-        """Start preparing the photos of ``chunk`` on the pool (nothing without one: each pair
-        then prepares its own photos as it is checked)."""
-        if pool is None:
-            return []
-        items = dict.fromkeys(item for task in chunk for item in decide.needs(*task))
-        return [pool.submit(decide.prepare, item) for item in items]
-
-    # One BLAS and one OpenCV thread per thread: the pool already uses every core, and nested
-    # pools only fight over them.
-    with threadpool_limits(limits=1, user_api="blas"), _opencv_threads(1), \
-            ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
-        ahead = submit(pool, chunks[0]) if chunks else []
-        for number, chunk in enumerate(chunks):
-            ready, ahead = ahead, submit(pool, chunks[number + 1]) if number + 1 < len(chunks) else []
-            for future in ready:
-                future.result()  # a failure in preparing surfaces here, not in a lost thread
-            for task in chunk:
-                verdicts.append(decide(*task))
-                for path in task[:2]:  # a photo with no pair left to check lets its features go
-                    uses[path] -= 1
-                    if not uses[path]:
-                        decide.release(path)
-            progress("check", len(verdicts), len(tasks))
-    progress("check", len(tasks), len(tasks))
-    return verdicts
-
-
-@contextmanager
-def _opencv_threads(count: int):
-    import cv2
-
-    before = cv2.getNumThreads()
-    cv2.setNumThreads(count)
-    try:
-        yield
-    finally:
-        cv2.setNumThreads(before)
+    def add_found(self, found: list) -> None:
+        """Alignments another process found (:meth:`take_found`): keeper choice reads them."""
+        self.cache.add_matches(found)

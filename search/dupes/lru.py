@@ -35,3 +35,16 @@ class BoundedCache:
     def drop(self, key) -> None:
         with self._lock:
             self._values.pop(key, None)
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            if self.capacity is not None and len(self._values) > self.capacity:
+                self._values.popitem(last=False)
+
+    def take(self) -> list:
+        """Every (key, value) kept, oldest first; the cache is left empty."""
+        with self._lock:
+            items, self._values = list(self._values.items()), OrderedDict()
+        return items

@@ -103,6 +103,16 @@ class FeatureCache:
         one cannot be read. Computed once per pair."""
         return self._matches.get((path_a, path_b, mirrored), lambda: self._match(path_a, path_b, mirrored))
 
+    def take_matches(self) -> list:
+        """The pair alignments found so far, as (key, verdict) items, forgetting them: a forked
+        checking process hands its own to the parent (search/dupes/parallel.py)."""
+        return self._matches.take()
+
+    def add_matches(self, items: list) -> None:
+        """Remember alignments found elsewhere (items of :meth:`take_matches`)."""
+        for key, verdict in items:
+            self._matches.put(key, verdict)
+
     def _match(self, path_a: str, path_b: str, mirrored: bool) -> Verdict | None:
         a, b = self.get(path_a), self.get(path_b)
         if a is None or b is None:

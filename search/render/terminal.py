@@ -16,9 +16,10 @@ console = Console()
 err_console = Console(stderr=True)
 
 _STAGES = {"scan": "Scanning", "hash": "Hashing", "embed": "Embedding", "check": "Checking candidate pairs",
+           "prepare": "Reading photos to check",
            "finetune": "Fine-tuning", "choose-k": "Choosing k", "methods": "Trying clustering methods",
            "train": "Training clustering heads"}
-_UNITS = {"check": "pairs", "finetune": "photos", "choose-k": "values of k", "methods": "methods",
+_UNITS = {"check": "pairs", "prepare": "photos", "finetune": "photos", "choose-k": "values of k", "methods": "methods",
           "train": "epochs"}
 
 

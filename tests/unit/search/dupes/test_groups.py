@@ -194,27 +194,16 @@ def test_more_threads_extract_no_photo_more_often_than_one(library, monkeypatch)
     assert len(extracted[2]) == len(extracted[1]) > 0
 
 
-def test_checking_pairs_runs_opencv_on_one_thread_per_worker_and_gives_its_threads_back():
-    import cv2
+def test_pairs_checked_in_forked_processes_give_the_same_groups_and_keepers(library, monkeypatch):
+    from imgsearch_cnn.search.dupes import parallel
 
-    class Decide:
-        def __init__(self):
-            self.seen: list[int] = []
+    if not parallel.CAN_FORK:
+        pytest.skip("pairs are checked in forked processes on Linux only")
+    _, alone = grouped(library, workers=1)
+    monkeypatch.setattr(parallel, "FORK_MIN_PAIRS", 1)
+    _, forked = grouped(library, workers=2)
 
-        def __call__(self, *task):
-            self.seen.append(cv2.getNumThreads())
-            return None, None
-
-        def release(self, path):
-            pass
-
-        def needs(self, *task):
-            return [("keypoints", task[0])]
-
-        def prepare(self, item):
-            self.seen.append(cv2.getNumThreads())
-
-    before = cv2.getNumThreads()
-    decide = Decide()
-    groups._decide_all(decide, [("a", "b", 0, 1, 0.5), ("a", "c", 0, 2, 0.5)], 2, lambda *_: None)
-    assert decide.seen == [1, 1, 1] and cv2.getNumThreads() == before  # "a" prepared once, two pairs checked
+    def described(result):
+        return sorted((g.keeper.path, g.keeper_reason, sorted((m.record.path, m.reason) for m in g.members))
+                      for g in result.groups)
+    assert described(forked) == described(alone) and forked.stats == alone.stats
