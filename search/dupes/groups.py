@@ -97,7 +97,8 @@ def find_groups(store: Store, options: DedupeOptions | None = None,
                 progress: Callable[[str, int, int], None] | None = None) -> DedupeResult:
     """Duplicate groups of the indexed photos (see module doc); pairs marked "not a duplicate"
     (the store's ignore list unless ``ignored`` is given) are never grouped. ``progress(stage,
-    done, total)`` hears how the candidate pairs are being checked (stage "check")."""
+    done, total)`` hears how the photos are read for the check (stage "prepare") and how the
+    candidate pairs are being checked (stage "check")."""
     options = options or DedupeOptions()
     progress = progress or (lambda stage, done, total: None)
     ignored = load_ignored(store) if ignored is None else ignored

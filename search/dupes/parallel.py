@@ -47,7 +47,7 @@ def decide_all(decide, tasks: list[tuple], workers: int, progress: Progress, win
 
     verdicts: list[tuple] = []
     uses = Counter(path for task in tasks for path in task[:2])
-    prepared = 0
+    prepared: set[str] = set()  # photos read so far, of len(uses) in all the pairs
     # One BLAS and one OpenCV thread per thread or process: they already use every core, and
     # nested pools only fight over them. The preparing threads live until every fork is done:
     # a thread that ends runs its libraries' clean-up (OpenCV's, under a lock) after Python
@@ -56,7 +56,7 @@ def decide_all(decide, tasks: list[tuple], workers: int, progress: Progress, win
             ThreadPoolExecutor(max_workers=workers) if workers > 1 else nullcontext() as pool:
         for window in windows(tasks, window_photos):
             if pool is not None:
-                prepared = _prepare(decide, window, pool, progress, prepared)
+                _prepare(decide, window, pool, lambda: progress("prepare", len(prepared), len(uses)), prepared)
             verdicts += _check(decide, window, workers,
                                lambda done: progress("check", len(verdicts) + done, len(tasks)))
             for task in window:  # a photo with no pair left to check lets its features go
@@ -64,6 +64,8 @@ def decide_all(decide, tasks: list[tuple], workers: int, progress: Progress, win
                     uses[path] -= 1
                     if not uses[path]:
                         decide.release(path)
+    if workers > 1:  # photos whose pairs needed no pixels were never read
+        progress("prepare", len(uses), len(uses))
     progress("check", len(tasks), len(tasks))
     return verdicts
 
@@ -84,13 +86,14 @@ def windows(tasks: list[tuple], window_photos: int) -> Iterator[list[tuple]]:
         yield window
 
 
-def _prepare(decide, window: list[tuple], pool, progress: Progress, before: int) -> int:
-    """Prepares the window's photos on the pool's threads; returns the photos prepared so far."""
+def _prepare(decide, window: list[tuple], pool, report: Callable[[], None], prepared: set[str]) -> None:
+    """Prepares the window's photos on the pool's threads, adding each to ``prepared``."""
     items = list(dict.fromkeys(item for task in window for item in decide.needs(*task)))
-    for done, _ in enumerate(pool.map(decide.prepare, items), 1):  # a failure surfaces here
-        if done % 64 == 0 or done == len(items):
-            progress("prepare", before + done, before + len(items))
-    return before + len(items)
+    for done, (_, (_, path)) in enumerate(zip(pool.map(decide.prepare, items), items), 1):  # failures raise here
+        prepared.add(path)
+        if done % 64 == 0:
+            report()
+    report()
 
 
 def _check(decide, window: list[tuple], workers: int, report: Callable[[int], None]) -> list[tuple]:

@@ -19,8 +19,8 @@ _STAGES = {"scan": "Scanning", "hash": "Hashing", "embed": "Embedding", "check":
            "prepare": "Reading photos to check",
            "finetune": "Fine-tuning", "choose-k": "Choosing k", "methods": "Trying clustering methods",
            "train": "Training clustering heads"}
-_UNITS = {"check": "pairs", "prepare": "photos", "finetune": "photos", "choose-k": "values of k", "methods": "methods",
-          "train": "epochs"}
+_UNITS = {"check": "pairs", "prepare": "photos", "finetune": "photos", "choose-k": "values of k",
+          "methods": "methods", "train": "epochs"}
 
 
 class _RateColumn(ProgressColumn):

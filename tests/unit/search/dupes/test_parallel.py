@@ -77,7 +77,7 @@ def test_many_pairs_are_checked_in_forked_processes_and_come_back_in_order():
     assert len(photos) == len(set(photos)) == len(tasks) + 1  # each photo prepared once
     assert {threads for _, threads in decide.prepared} == {1}
     assert heard[-1] == ("check", len(tasks), len(tasks))
-    assert ("prepare", len(tasks) + 1, len(tasks) + 1) in heard
+    assert ("prepare", len(tasks) + 1, len(tasks) + 1) in heard  # every photo of the pairs
 
 
 @forking
@@ -144,9 +144,12 @@ def test_windows_touch_at_most_so_many_photos_and_keep_every_pair_in_order():
 
 def test_photos_are_let_go_once_their_last_pair_is_checked():
     decide = Decide()
-    verdicts, _ = run(decide, chain(10), window_photos=4)
+    verdicts, heard = run(decide, chain(10), window_photos=4)
     assert len(verdicts) == 10
     assert sorted(decide.released) == sorted(f"p{k}" for k in range(11))  # each photo once
+    # Reading the photos counts up over the windows to the photos of all the pairs.
+    read = [done for stage, done, total in heard if stage == "prepare" and total == 11]
+    assert read == sorted(read) and read[-1] == 11 and len(read) > 2
 
 
 @forking
