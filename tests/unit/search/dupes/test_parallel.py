@@ -83,7 +83,7 @@ def test_many_pairs_are_checked_in_forked_processes_and_come_back_in_order():
 @forking
 @pytest.mark.parametrize("trouble", ["exit", "raise", "hang"])
 def test_a_share_whose_process_dies_fails_or_stalls_is_checked_here(trouble, monkeypatch):
-    monkeypatch.setattr(parallel, "STALL_SECONDS", 1.0)
+    monkeypatch.setattr(parallel, "STALL_SECONDS", 2.0)  # the healthy process answers within milliseconds
     tasks = chain(2 * parallel.FORK_MIN_PAIRS)
     decide = Decide(lambda a, b, forked: trouble if forked and a == "p7" else None)
     verdicts, _ = run(decide, tasks)
