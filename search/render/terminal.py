@@ -21,6 +21,8 @@ _STAGES = {"scan": "Scanning", "hash": "Hashing", "embed": "Embedding", "check":
            "train": "Training clustering heads"}
 _UNITS = {"check": "pairs", "prepare": "photos", "finetune": "photos", "choose-k": "values of k",
           "methods": "methods", "train": "epochs"}
+_ONE = {"pairs": "pair", "photos": "photo", "files": "file", "values of k": "value of k", "methods": "method",
+        "epochs": "epoch"}
 
 
 class _RateColumn(ProgressColumn):
@@ -38,8 +40,9 @@ def progress() -> Iterator:
         def plain(stage: str, done: int, total: int) -> None:
             if done >= total and stage not in finished:
                 finished.add(stage)
-                print(f"{_STAGES.get(stage, stage)}: {done:,} {_UNITS.get(stage, 'files')}", file=sys.stderr,
-                      flush=True)
+                unit = _UNITS.get(stage, "files")
+                print(f"{_STAGES.get(stage, stage)}: {done:,} {_ONE.get(unit, unit) if done == 1 else unit}",
+                      file=sys.stderr, flush=True)
 
         yield plain
         return

@@ -29,3 +29,12 @@ def test_info_lists_failures_when_asked(monkeypatch):
              "size_on_disk_bytes": 2e6}
     text = printed(monkeypatch, terminal.print_info, facts, {"/p/x.jpg": {"reason": "not an image"}})
     assert "/p/x.jpg: not an image" in text and "2.0 MB" in text
+
+
+def test_progress_off_a_terminal_is_one_line_per_finished_stage(capsys):
+    with terminal.progress() as progress:
+        progress("prepare", 1, 2)
+        progress("prepare", 2, 2)
+        progress("prepare", 2, 2)
+        progress("check", 1, 1)
+    assert capsys.readouterr().err.splitlines() == ["Reading photos to check: 2 photos", "Checking candidate pairs: 1 pair"]
