@@ -155,6 +155,8 @@ class FeatureCache:
             return "same"
         if inner_in < WHOLLY or outer_in >= PARTLY:
             return None
+        if verdict.sides[1] == 1 and verdict.step[1] >= BAR_STEP:
+            return "bars"  # a band on one side that meets the picture in a step: a caption, text and all
         if verdict.beyond[1] >= MORE_SCENE:  # more scene around
             return "crop"
         if verdict.step[1] < SEAMLESS and verdict.sides[1] >= 2:

@@ -131,3 +131,21 @@ def test_large_photos_are_read_by_sift_at_most_sift_max_side_with_keypoints_on_t
     there = (small.keypoints + 0.5) * (width / small.grey.shape[1]) - 0.5
     gaps = np.hypot(*(features.keypoints[:, None, :] - there[None, :, :]).transpose(2, 0, 1)).min(axis=1)
     assert np.mean(gaps < 3.0) > 0.5, np.median(gaps)
+
+
+def test_a_caption_bar_full_of_text_is_an_added_bar_and_a_cut_off_bottom_is_a_crop(tmp_path):
+    # The text gives the bar texture, as a wider view has; the step where it meets the picture
+    # and its lying on one side only say it was added. A real cut keeps the scene seamless.
+    photo = textured(23)
+    photo.save(tmp_path / "original.jpg", quality=95)
+    captioned = Image.new("RGB", (photo.width, photo.height + 64), "white")
+    captioned.paste(photo)
+    draw = ImageDraw.Draw(captioned)
+    for line in range(3):
+        draw.text((8, photo.height + 8 + 20 * line), "the best day ever at the beach with everyone of us " * 2, fill="black")
+    captioned.save(tmp_path / "captioned.jpg", quality=90)
+    photo.crop((0, 0, photo.width, photo.height - 70)).save(tmp_path / "cut.jpg", quality=90)
+    cache = FeatureCache()
+    path = lambda name: str(tmp_path / name)  # noqa: E731
+    assert cache.framing(path("captioned.jpg"), path("original.jpg")) == "bars"
+    assert cache.framing(path("original.jpg"), path("cut.jpg")) == "crop"
