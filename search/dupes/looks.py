@@ -15,14 +15,16 @@ SIDE = 96  # thumbnail side the signs are read from
 _OUTER = 0.35  # share of each side searched for an added band
 _FLAT_SPREAD = 8  # grey levels: a row or column this even is part of a flat band
 _FLAT_SHARE = 0.8  # ...for this share of its pixels (most of a caption bar, with its text)
-_GREY_SATURATION = 0.04  # mean HSV saturation below this: a black-and-white picture
+_GREY_SATURATION = 0.04  # mean HSV saturation below this: a black-and-white picture...
+_COLOURFUL = 0.15  # ...and so is one whose pixels this saturated cover less than
+_COLOURFUL_SHARE = 0.1  # this share: a coloured sticker pasted on a black-and-white photo
 
 
 @dataclass(frozen=True)
 class Look:
     flat_rows: float  # share of the rows that are flat bands at the top and bottom edges
     flat_cols: float  # share of the columns that are flat bands at the left and right edges
-    grey: bool  # no colour
+    grey: bool  # no colour, or only in a small patch
 
     @property
     def border(self) -> float:
@@ -50,7 +52,8 @@ def look_of(image) -> Look:
     grey = np.asarray(small.convert("L"), dtype=np.float32)
     saturation = np.asarray(small.convert("HSV"), dtype=np.float32)[..., 1] / 255
     rows, cols = _bands(grey)
-    return Look(rows, cols, float(saturation.mean()) < _GREY_SATURATION)
+    grey = float(saturation.mean()) < _GREY_SATURATION or float((saturation > _COLOURFUL).mean()) < _COLOURFUL_SHARE
+    return Look(rows, cols, grey)
 
 
 def _flat(lines: np.ndarray) -> np.ndarray:
