@@ -145,8 +145,9 @@ class FeatureCache:
     def framing(self, outer: str, inner: str) -> str | None:
         """How two copies of one picture are framed, by their alignment: "same" (each lies
         inside the other), "crop" (inner lies wholly inside outer, which shows more scene around
-        it), "bars" (outer is inner with flat bands added: letterbox, caption bar), or None
-        (not aligned, or neither of these)."""
+        it), "bars" (outer is inner with bands added: flat ones, a letterbox, or one on a single
+        side that meets the picture in a step, a caption bar even with text), or None (not
+        aligned, or neither of these)."""
         verdict = self._known(inner, outer)
         if verdict is None or not verdict.same:
             return None
