@@ -41,7 +41,7 @@ from imgsearch_cnn.search.dupes import candidates, parallel
 from imgsearch_cnn.search.dupes import keep as keeping
 from imgsearch_cnn.search.dupes.capture import Capture, by_records, judge
 from imgsearch_cnn.search.dupes.ignore import ignore_key, load_ignored
-from imgsearch_cnn.search.dupes.pixels import PixelCache
+from imgsearch_cnn.search.dupes.pixels import PixelCache, read
 # The groups themselves (stars.py) are part of this module's interface: callers import them here.
 from imgsearch_cnn.search.dupes.stars import DUPLICATES, SHOTS, Group, Member, shot_groups, star_groups  # noqa: F401
 from imgsearch_cnn.search.dupes.verify import FeatureCache
@@ -217,13 +217,15 @@ class _Decider:
             work += [("keypoints", path_a), ("keypoints", path_b)]
         return work
 
-    def prepare(self, item: tuple[str, str]) -> None:
-        """Compute one photo's edge map or keypoints into the caches (see :meth:`needs`)."""
-        kind, path = item
-        if kind == "edges":
-            self.pixels.edges(path)
-        else:
-            self.cache.get(path)
+    def prepare(self, item: tuple[tuple[str, ...], str]) -> None:
+        """Compute one photo's edge map and/or keypoints into the caches: ``item`` is (kinds,
+        path), the kinds of :meth:`needs` for that photo. The photo is read once for both."""
+        kinds, path = item
+        image = read(path) if len(kinds) > 1 else None
+        if "edges" in kinds:
+            self.pixels.edges(path, image=image)
+        if "keypoints" in kinds:
+            self.cache.get(path, image=image)
 
     def take_found(self) -> list:
         """The alignments found by checks so far, forgotten here (search/dupes/parallel.py)."""

@@ -37,7 +37,8 @@ Progress = Callable[[str, int, int], None]
 
 def decide_all(decide, tasks: list[tuple], workers: int, progress: Progress, window_photos: int) -> list[tuple]:
     """The verdict of ``decide(*task)`` on every task (pair), in order. ``decide`` also offers
-    ``needs(*task)`` (the per-photo work a task will ask for), ``prepare(item)`` (do it),
+    ``needs(*task)`` (the per-photo work a task will ask for, as (kind, path) items),
+    ``prepare((kinds, path))`` (do all of it that a window's tasks ask of one photo),
     ``release(path)`` (a photo is done with), and ``take_found()`` / ``add_found(found)`` (hand
     over the alignments found). ``progress(stage, done, total)`` hears stages "prepare" (photos)
     and "check" (pairs)."""
@@ -88,7 +89,12 @@ def windows(tasks: list[tuple], window_photos: int) -> Iterator[list[tuple]]:
 
 def _prepare(decide, window: list[tuple], pool, report: Callable[[], None], prepared: set[str]) -> None:
     """Prepares the window's photos on the pool's threads, adding each to ``prepared``."""
-    items = list(dict.fromkeys(item for task in window for item in decide.needs(*task)))
+    kinds: dict[str, list[str]] = {}  # per photo, what its pairs need of it: prepared together
+    for task in window:
+        for kind, path in decide.needs(*task):
+            if kind not in kinds.setdefault(path, []):
+                kinds[path].append(kind)
+    items = [(tuple(wanted), path) for path, wanted in kinds.items()]
     for done, (_, (_, path)) in enumerate(zip(pool.map(decide.prepare, items), items), 1):  # failures raise here
         prepared.add(path)
         if done % 64 == 0:

@@ -11,6 +11,19 @@ from imgsearch_cnn.indexer.decode import DecodeError, open_image
 from imgsearch_cnn.search.dupes.lru import BoundedCache
 
 
+# Photos are read for every check at this size (the least a JPEG is decoded to, by DCT scaling)
+# whatever the check wants of them, so one reading serves the edge map and the keypoints alike.
+READ_SIDE = 512
+
+
+def read(path: str):
+    """The photo as the checks read it (an upright RGB PIL image), or None if it cannot be read."""
+    try:
+        return open_image(path, draft_size=READ_SIDE).image
+    except DecodeError:
+        return None
+
+
 class PixelCache:
     """Edge maps of photos at one small square size, for comparing two photos of the same framing
     (what a perceptual-hash match says they have) pixel by pixel."""
@@ -19,12 +32,12 @@ class PixelCache:
         self.size, self.blur = size, blur
         self._cache = BoundedCache(capacity)
 
-    def edges(self, path: str, orientation: int = 0) -> np.ndarray | None:
+    def edges(self, path: str, orientation: int = 0, image=None) -> np.ndarray | None:
         """Gradient magnitude of the photo squashed to size x size, turned by
-        phash.ORIENTATIONS[orientation]."""
+        phash.ORIENTATIONS[orientation]. ``image``: the photo already :func:`read`, if it is."""
         def make():
-            found = _edge_map(path, self.size, self.blur)
-            return None if found is None else found.astype(np.float16)  # half the memory
+            photo = read(path) if image is None else image
+            return None if photo is None else edge_map(photo, self.size, self.blur).astype(np.float16)  # half the memory
 
         edges = self._cache.get(path, make)
         return None if edges is None else _turn(edges.astype(np.float32), orientation)
@@ -39,14 +52,11 @@ class PixelCache:
         return 0.0 if a is None or b is None else correlation(a, b)
 
 
-def _edge_map(path: str, size: int, blur: float) -> np.ndarray | None:
+def edge_map(image, size: int, blur: float) -> np.ndarray:
+    """Gradient magnitude of a decoded RGB photo (PIL image) squashed to size x size and blurred."""
     import cv2
     from PIL import Image
 
-    try:
-        image = open_image(path, draft_size=size).image
-    except DecodeError:
-        return None
     grey = np.asarray(image.convert("L").resize((size, size), Image.Resampling.BILINEAR), dtype=np.float32)
     smooth = cv2.GaussianBlur(grey, (0, 0), blur)
     return np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))

@@ -13,12 +13,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from imgsearch_cnn.indexer.decode import DecodeError, open_image
 from imgsearch_cnn.search.dupes.lru import BoundedCache
 from imgsearch_cnn.search.dupes import pixels
 from imgsearch_cnn.search.dupes.looks import Look, look_of
 
-MAX_SIDE = 512  # detail beyond this does not change the verdict but costs time
+MAX_SIDE = pixels.READ_SIDE  # the check image's long side: more detail does not change the verdict but costs time
 # Keypoints per photo: matching costs grow with their square; 1,500, 300 and 200 gave about the
 # same recall on the development benchmark, each step down faster (docs/BENCHMARKS.md).
 MAX_FEATURES = 200
@@ -82,14 +81,15 @@ class FeatureCache:
         # keeper choice reads them instead of decoding the photo once more.
         self.looks: dict[str, Look] = {}
 
-    def get(self, path: str, mirrored: bool = False) -> Features | None:
-        """The photo's features, extracted once; mirrored ones are derived from them each time
-        they are asked for (cheap, and not kept: memory stays one set per photo)."""
-        plain = self._cache.get(path, lambda: self._extract(path))
+    def get(self, path: str, mirrored: bool = False, image=None) -> Features | None:
+        """The photo's features, extracted once (from ``image``, the photo already read by
+        pixels.read, if given); mirrored ones are derived from them each time they are asked for
+        (cheap, and not kept: memory stays one set per photo)."""
+        plain = self._cache.get(path, lambda: self._extract(path, image))
         return mirror(plain) if mirrored and plain is not None else plain
 
-    def _extract(self, path: str) -> Features | None:
-        features = _extract(path, self.max_features)
+    def _extract(self, path: str, image=None) -> Features | None:
+        features = _extract(path, self.max_features, image)
         if features is not None:
             self.looks[path] = features.look
         return features
@@ -176,12 +176,11 @@ class FeatureCache:
         return verdict is not None and verdict.same
 
 
-def _extract(path: str, max_features: int) -> Features | None:
+def _extract(path: str, max_features: int, image=None) -> Features | None:
     import cv2
 
-    try:
-        image = open_image(path, draft_size=MAX_SIDE).image
-    except DecodeError:
+    image = pixels.read(path) if image is None else image
+    if image is None:
         return None
     seen = look_of(image)
     grey = image.convert("L")  # shrunk after going grey: a third of the work of shrinking colour

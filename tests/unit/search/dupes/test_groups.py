@@ -194,6 +194,33 @@ def test_more_threads_extract_no_photo_more_often_than_one(library, monkeypatch)
     assert len(extracted[2]) == len(extracted[1]) > 0
 
 
+def test_a_photo_whose_pairs_need_its_edges_and_its_keypoints_is_read_once(library, monkeypatch):
+    import collections
+
+    from imgsearch_cnn.search.dupes import groups, pixels
+
+    reads, both = collections.Counter(), {}
+    real_read, real_prepare = pixels.read, groups._Decider.prepare
+
+    def counted(path):
+        reads[path] += 1
+        return real_read(path)
+
+    def prepare(self, item):
+        kinds, path = item
+        before = reads[path]
+        real_prepare(self, item)
+        if len(kinds) > 1:
+            both[path] = reads[path] - before
+    monkeypatch.setattr(pixels, "read", counted)
+    monkeypatch.setattr(groups, "read", counted)
+    monkeypatch.setattr(groups._Decider, "prepare", prepare)
+    found, _ = grouped(library, workers=2)
+    assert both and set(both.values()) == {1}
+    monkeypatch.undo()
+    assert sorted(found) == sorted(grouped(library, workers=1)[0])
+
+
 def test_pairs_checked_in_forked_processes_give_the_same_groups_and_keepers(library, monkeypatch):
     from imgsearch_cnn.search.dupes import parallel
 

@@ -123,8 +123,16 @@ def test_few_pairs_are_checked_here_with_opencv_on_one_thread_which_is_given_bac
     decide = Decide()
     verdicts, _ = run(decide, [("a", "b", 0, 1, 0.5), ("a", "c", 0, 2, 0.5)])
     assert verdicts == [("a+b", (os.getpid(), 1)), ("a+c", (os.getpid(), 1))]
-    assert [item for item, _ in decide.prepared] == [("keypoints", "a"), ("keypoints", "b"), ("keypoints", "c")]
+    assert sorted(item for item, _ in decide.prepared) == [(("keypoints",), "a"), (("keypoints",), "b"), (("keypoints",), "c")]
     assert cv2.getNumThreads() == before
+
+
+def test_all_that_the_pairs_need_of_one_photo_is_prepared_in_one_go():
+    decide = Decide()
+    decide.needs = lambda a, b, i, j, score: [("edges", a), ("edges", b)] if b == "b" else [("keypoints", a), ("keypoints", b)]
+    run(decide, [("a", "b", 0, 1, 0.5), ("a", "c", 0, 2, 0.5)])
+    assert sorted((path, kinds) for (kinds, path), _ in decide.prepared) == [
+        ("a", ("edges", "keypoints")), ("b", ("edges",)), ("c", ("keypoints",))]
 
 
 def test_one_worker_prepares_nothing_ahead():
