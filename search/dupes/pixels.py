@@ -5,10 +5,15 @@ disagrees where something moved), texture and steps around one photo's footprint
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from imgsearch_cnn.indexer.decode import DecodeError, open_image
 from imgsearch_cnn.search.dupes.lru import BoundedCache
+
+if TYPE_CHECKING:
+    import PIL.Image
 
 
 # Photos are read for every check at this size (the least a JPEG is decoded to, by DCT scaling)
@@ -16,7 +21,7 @@ from imgsearch_cnn.search.dupes.lru import BoundedCache
 READ_SIDE = 512
 
 
-def read(path: str):
+def read(path: str) -> "PIL.Image.Image | None":
     """The photo as the checks read it (an upright RGB PIL image), or None if it cannot be read."""
     try:
         return open_image(path, draft_size=READ_SIDE).image
@@ -32,7 +37,7 @@ class PixelCache:
         self.size, self.blur = size, blur
         self._cache = BoundedCache(capacity)
 
-    def edges(self, path: str, orientation: int = 0, image=None) -> np.ndarray | None:
+    def edges(self, path: str, orientation: int = 0, image: "PIL.Image.Image | None" = None) -> np.ndarray | None:
         """Gradient magnitude of the photo squashed to size x size, turned by
         phash.ORIENTATIONS[orientation]. ``image``: the photo already :func:`read`, if it is."""
         def make():
@@ -52,7 +57,7 @@ class PixelCache:
         return 0.0 if a is None or b is None else correlation(a, b)
 
 
-def edge_map(image, size: int, blur: float) -> np.ndarray:
+def edge_map(image: "PIL.Image.Image", size: int, blur: float) -> np.ndarray:
     """Gradient magnitude of a decoded RGB photo (PIL image) squashed to size x size and blurred."""
     import cv2
     from PIL import Image

@@ -10,12 +10,16 @@ scene has matching keypoints on the background but its moved subject breaks the 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from imgsearch_cnn.search.dupes.lru import BoundedCache
 from imgsearch_cnn.search.dupes import pixels
 from imgsearch_cnn.search.dupes.looks import Look, look_of
+
+if TYPE_CHECKING:
+    import PIL.Image
 
 MAX_SIDE = pixels.READ_SIDE  # the check image's long side: more detail does not change the verdict but costs time
 # Keypoints per photo: matching costs grow with their square; 1,500, 300 and 200 gave about the
@@ -81,14 +85,14 @@ class FeatureCache:
         # keeper choice reads them instead of decoding the photo once more.
         self.looks: dict[str, Look] = {}
 
-    def get(self, path: str, mirrored: bool = False, image=None) -> Features | None:
+    def get(self, path: str, mirrored: bool = False, image: "PIL.Image.Image | None" = None) -> Features | None:
         """The photo's features, extracted once (from ``image``, the photo already read by
         pixels.read, if given); mirrored ones are derived from them each time they are asked for
         (cheap, and not kept: memory stays one set per photo)."""
         plain = self._cache.get(path, lambda: self._extract(path, image))
         return mirror(plain) if mirrored and plain is not None else plain
 
-    def _extract(self, path: str, image=None) -> Features | None:
+    def _extract(self, path: str, image: "PIL.Image.Image | None" = None) -> Features | None:
         features = _extract(path, self.max_features, image)
         if features is not None:
             self.looks[path] = features.look
@@ -176,7 +180,7 @@ class FeatureCache:
         return verdict is not None and verdict.same
 
 
-def _extract(path: str, max_features: int, image=None) -> Features | None:
+def _extract(path: str, max_features: int, image: "PIL.Image.Image | None" = None) -> Features | None:
     import cv2
 
     image = pixels.read(path) if image is None else image
