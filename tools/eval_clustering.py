@@ -60,6 +60,19 @@ def accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
     return float(table[rows, cols].sum() / len(truth))
 
 
+def seed_table(rows: dict[str, list[tuple[float, ...]]], columns: list[tuple[str, str]]) -> str:
+    """A markdown table for docs/BENCHMARKS.md: for each method, the mean and range over seeds of
+    its first figure (ACC), then the mean of each further figure, ``columns`` naming each with
+    its format ("time (s)", ".1f")."""
+    head = ["method", "ACC mean", "min - max"] + [name for name, _ in columns]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, results in rows.items():
+        acc = [r[0] for r in results]
+        means = [format(np.mean([r[i + 1] for r in results]), fmt) for i, (_, fmt) in enumerate(columns)]
+        lines.append(f"| {name} | {np.mean(acc):.3f} | {min(acc):.3f} - {max(acc):.3f} | " + " | ".join(means) + " |")
+    return "\n".join(lines)
+
+
 def precision_at_10(data: np.ndarray, truth: np.ndarray, metric: str, queries: int = 2000) -> float:
     """Mean share of same-class photos among the 10 nearest of ``queries`` sampled photos
     (neighbours searched among all photos, exactly)."""

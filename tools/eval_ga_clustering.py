@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval_clustering import accuracy, labelled_vectors  # tools/ is the script's folder
+from eval_clustering import accuracy, labelled_vectors, seed_table  # tools/ is the script's folder
 from imgsearch_cnn.indexer.vector_index import l2_normalise, reduce
 
 
@@ -97,11 +97,7 @@ def main() -> None:
         labels = genetic(data, k, seed, args.population, args.generations)
         rows[f"GA ({args.population} x {args.generations} generations) + k-means"].append(
             (accuracy(truth, labels), time.perf_counter() - started))
-    print("\n| method | ACC mean | min - max | time (s) |\n|---|---|---|---|")
-    for name, results in rows.items():
-        values = [r[0] for r in results]
-        print(f"| {name} | {np.mean(values):.3f} | {min(values):.3f} - {max(values):.3f} | "
-              f"{np.mean([r[1] for r in results]):.1f} |")
+    print("\n" + seed_table(rows, [("time (s)", ".1f")]))
 
 
 if __name__ == "__main__":
