@@ -6,7 +6,9 @@
 An experiment of issue 14, not a method of `imgsearch clusters`. In development runs, k-means
 in PCA spaces whitened to power 1 ended far from the classes from every unsupervised start,
 although the partition it reaches from the true classes scored a higher k-means objective than
-all 20 starts tried. So the space is made smoother and the many runs are pooled:
+all 20 starts tried (a random-swap search then found partitions scoring higher still, far
+from the classes: the objective alone does not lead there). So the space is made smoother and
+the many runs are pooled:
 
 1. the vectors in 128 PCA dimensions, each axis divided by its spread to the power ``--whiten``
    (vector_index.reduce);
@@ -18,7 +20,8 @@ all 20 starts tried. So the space is made smoother and the many runs are pooled:
 
 Each seed draws ``--draw`` photos (0: all), clusters them with `--method auto` (the library's
 choose_method.best_method) and with the consensus, k = the number of class folders, and scores
-both by accuracy against the folders and by the modularity auto ranks partitions by. Prints a
+both by accuracy against the folders and by the modularity auto ranks partitions by (the
+single runs: their mean, and the consensus's whole time divided by ``--runs``). Prints a
 markdown table for docs/BENCHMARKS.md.
 """
 
