@@ -60,6 +60,17 @@ def accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
     return float(table[rows, cols].sum() / len(truth))
 
 
+def experiment_parser(doc: str) -> argparse.ArgumentParser:
+    """The arguments every clustering experiment of tools/ takes: DATA_DIR, --index, --seeds and
+    --exclude (class folders left out; Caltech-101's clutter class always)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data_dir")
+    parser.add_argument("--index", required=True)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--exclude", action="append", default=["BACKGROUND_Google"])
+    return parser
+
+
 def seed_table(rows: dict[str, list[tuple[float, ...]]], columns: list[tuple[str, str]]) -> str:
     """A markdown table for docs/BENCHMARKS.md: for each method, the mean and range over seeds of
     its first figure (ACC), then the mean of each further figure, ``columns`` naming each with

@@ -27,14 +27,13 @@ markdown table for docs/BENCHMARKS.md.
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from eval_clustering import accuracy, labelled_vectors, seed_table  # tools/ is the script's folder
+from eval_clustering import accuracy, experiment_parser, labelled_vectors, seed_table  # tools/ is the script's folder
 from imgsearch_cnn.indexer.vector_index import l2_normalise, reduce
 from imgsearch_cnn.search.clusters import choose_k, choose_method, methods
 
@@ -65,15 +64,11 @@ def consensus(data: np.ndarray, k: int, seed: int, runs: int) -> tuple[np.ndarra
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("data_dir")
-    parser.add_argument("--index", required=True)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser = experiment_parser(__doc__)
     parser.add_argument("--draw", type=int, default=5000, help="photos drawn per seed (0: all)")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--whiten", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--exclude", nargs="*", default=["BACKGROUND_Google"])
     args = parser.parse_args()
 
     root = os.path.abspath(args.data_dir)

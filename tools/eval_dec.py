@@ -20,14 +20,13 @@ table for docs/BENCHMARKS.md.
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from eval_clustering import accuracy, labelled_vectors  # tools/ is the script's folder
+from eval_clustering import accuracy, experiment_parser, labelled_vectors  # tools/ is the script's folder
 
 
 def soft(latent, centres):
@@ -140,13 +139,9 @@ def vade(x, encoder, decoder, latent: np.ndarray, k: int, seed: int, epochs: int
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("data_dir")
-    parser.add_argument("--index", required=True)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser = experiment_parser(__doc__)
     parser.add_argument("--epochs", type=int, default=30, help="autoencoder epochs")
     parser.add_argument("--refine", type=int, default=20, help="DEC/IDEC epochs")
-    parser.add_argument("--exclude", action="append", default=["BACKGROUND_Google"])
     args = parser.parse_args()
     root = os.path.abspath(args.data_dir)
     vectors, truth = labelled_vectors(args.index, root, args.exclude)

@@ -13,14 +13,13 @@ k = number of classes; prints a markdown table for docs/BENCHMARKS.md.
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from eval_clustering import accuracy, labelled_vectors  # tools/ is the script's folder
+from eval_clustering import accuracy, experiment_parser, labelled_vectors  # tools/ is the script's folder
 from imgsearch_cnn.indexer.vector_index import reduce
 from imgsearch_cnn.search.clusters import choose_k, methods
 
@@ -64,12 +63,8 @@ def merge(pieces: np.ndarray, graph, k: int, power: float) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("data_dir")
-    parser.add_argument("--index", required=True)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser = experiment_parser(__doc__)
     parser.add_argument("--per-cluster", type=int, default=3, help="small densities per final cluster")
-    parser.add_argument("--exclude", action="append", default=["BACKGROUND_Google"])
     args = parser.parse_args()
     root = os.path.abspath(args.data_dir)
     vectors, truth = labelled_vectors(args.index, root, args.exclude)

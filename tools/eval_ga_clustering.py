@@ -14,14 +14,13 @@ plain k-means (k-means++ starts, the library's default without neighbour averagi
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from eval_clustering import accuracy, labelled_vectors, seed_table  # tools/ is the script's folder
+from eval_clustering import accuracy, experiment_parser, labelled_vectors, seed_table  # tools/ is the script's folder
 from imgsearch_cnn.indexer.vector_index import l2_normalise, reduce
 
 
@@ -71,13 +70,9 @@ def genetic(data: np.ndarray, k: int, seed: int, population: int, generations: i
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("data_dir")
-    parser.add_argument("--index", required=True)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser = experiment_parser(__doc__)
     parser.add_argument("--population", type=int, default=20)
     parser.add_argument("--generations", type=int, default=30)
-    parser.add_argument("--exclude", action="append", default=["BACKGROUND_Google"])
     args = parser.parse_args()
     from sklearn.cluster import kmeans_plusplus
 
