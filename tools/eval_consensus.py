@@ -18,10 +18,13 @@ the many runs are pooled:
 4. evidence accumulation: the share of runs that put two photos together is their similarity,
    and average-linkage clustering of it gives the k clusters.
 
-Each seed draws ``--draw`` photos (0: all), clusters them with `--method auto` (the library's
-choose_method.best_method) and with the consensus, k = the number of class folders, and scores
-both by accuracy against the folders and by the modularity auto ranks partitions by (the
-single runs: their mean, and the consensus's whole time divided by ``--runs``). Prints a
+Each seed draws ``--classes`` class folders (0: all; fewer classes stand for other kinds of
+collection) and ``--draw`` of their photos (0: all), clusters them with `--method auto` (the
+library's choose_method.best_method) and with the consensus, k = the number of classes drawn,
+and scores both by accuracy against the folders, by the modularity auto ranks partitions by,
+and by neighbour agreement: the share of each photo's 10 nearest neighbours (128 plain PCA
+dimensions) that its cluster holds, a label-free sign of how diffuse the clusters are (the
+single runs: their means, and the consensus's whole time divided by ``--runs``). Prints a
 markdown table for docs/BENCHMARKS.md.
 """
 
@@ -63,8 +66,20 @@ def consensus(data: np.ndarray, k: int, seed: int, runs: int) -> tuple[np.ndarra
     return labels, partitions
 
 
+def neighbours(vectors: np.ndarray, seed: int) -> np.ndarray:
+    """Each photo's NEIGHBOURS nearest photos in DIMS plain PCA dimensions (itself left out)."""
+    x = reduce(vectors, DIMS, seed)
+    return methods.nearest(x, x, "cosine", {}, NEIGHBOURS + 1)[1][:, 1:]
+
+
+def agreement(labels: np.ndarray, near: np.ndarray) -> float:
+    """The share of each photo's neighbours ``near`` that are in its cluster."""
+    return float((labels[near] == labels[:, None]).mean())
+
+
 def main() -> None:
     parser = experiment_parser(__doc__)
+    parser.add_argument("--classes", type=int, default=0, help="class folders drawn per seed (0: all)")
     parser.add_argument("--draw", type=int, default=5000, help="photos drawn per seed (0: all)")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--whiten", type=float, default=1.0)
@@ -73,27 +88,37 @@ def main() -> None:
 
     root = os.path.abspath(args.data_dir)
     vectors, truth = labelled_vectors(args.index, root, args.exclude)
-    k = len(set(truth))
-    size = min(args.draw, len(truth)) if args.draw else len(truth)
-    print(f"machine: {os.cpu_count()} cores; data: {Path(root).name}, {size:,} photos drawn per seed "
-          f"from {len(truth):,}, k = {k}; whiten {args.whiten}, {args.rounds} diffusion rounds, {args.runs} runs")
+    folders = np.unique(truth)
+    k = min(args.classes, len(folders)) if args.classes else len(folders)
+    drawn = f"{args.draw:,}" if args.draw else "all"
+    print(f"machine: {os.cpu_count()} cores; data: {Path(root).name}, {k} of {len(folders)} classes and "
+          f"{drawn} of their photos drawn per seed; whiten {args.whiten}, "
+          f"{args.rounds} diffusion rounds, {args.runs} runs")
     names = ("auto", "one k-means run in the diffused space (mean of the runs)", "consensus of the runs")
-    rows: dict[str, list[tuple[float, float, float]]] = {name: [] for name in names}
+    rows: dict[str, list[tuple[float, ...]]] = {name: [] for name in names}
     for seed in range(args.seeds):
-        pick = np.sort(np.random.default_rng(seed).choice(len(truth), size, replace=False))
+        rng = np.random.default_rng(seed)
+        among = np.flatnonzero(np.isin(truth, rng.choice(folders, k, replace=False)))
+        pick = np.sort(rng.choice(among, min(args.draw or len(among), len(among)), replace=False))
         v, t = vectors[pick], truth[pick]
         graph = choose_k.knn_graph(reduce(v, choose_method.SCORE_DIMS, seed))
+        near = neighbours(v, seed)
+
+        def scores(labels: np.ndarray) -> tuple[float, float, float]:
+            return accuracy(t, labels), choose_k.modularity(graph, labels), agreement(labels, near)
+
         started = time.perf_counter()
         auto = choose_method.best_method(v, methods.ClusterOptions(method="auto", k=k, seed=seed)).labels
-        rows[names[0]].append((accuracy(t, auto), choose_k.modularity(graph, auto), time.perf_counter() - started))
+        rows[names[0]].append((*scores(auto), time.perf_counter() - started))
         started = time.perf_counter()
         labels, partitions = consensus(diffused(v, seed, args.whiten, args.rounds), k, seed, args.runs)
         seconds = time.perf_counter() - started
-        rows[names[1]].append((float(np.mean([accuracy(t, p) for p in partitions])),
-                               float(np.mean([choose_k.modularity(graph, p) for p in partitions])), seconds / args.runs))
-        rows[names[2]].append((accuracy(t, labels), choose_k.modularity(graph, labels), seconds))
-        print(f"seed {seed}: " + ", ".join(f"{name} {r[-1][0]:.3f}" for name, r in rows.items()), flush=True)
-    print("\n" + seed_table(rows, [("modularity (as auto scores)", ".3f"), ("time (s)", ".1f")]))
+        rows[names[1]].append((*np.mean([scores(p) for p in partitions], axis=0), seconds / args.runs))
+        rows[names[2]].append((*scores(labels), seconds))
+        print(f"seed {seed} ({len(t):,} photos): " + ", ".join(f"{name} {r[-1][0]:.3f}" for name, r in rows.items()),
+              flush=True)
+    print("\n" + seed_table(rows, [("modularity (as auto scores)", ".3f"), ("neighbour agreement", ".3f"),
+                                   ("time (s)", ".1f")]))
 
 
 if __name__ == "__main__":
