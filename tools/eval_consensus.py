@@ -66,9 +66,8 @@ def consensus(data: np.ndarray, k: int, seed: int, runs: int) -> tuple[np.ndarra
     return labels, partitions
 
 
-def neighbours(vectors: np.ndarray, seed: int) -> np.ndarray:
-    """Each photo's NEIGHBOURS nearest photos in DIMS plain PCA dimensions (itself left out)."""
-    x = reduce(vectors, DIMS, seed)
+def neighbours(x: np.ndarray) -> np.ndarray:
+    """Each photo's NEIGHBOURS nearest photos (itself left out)."""
     return methods.nearest(x, x, "cosine", {}, NEIGHBOURS + 1)[1][:, 1:]
 
 
@@ -101,8 +100,8 @@ def main() -> None:
         among = np.flatnonzero(np.isin(truth, rng.choice(folders, k, replace=False)))
         pick = np.sort(rng.choice(among, min(args.draw or len(among), len(among)), replace=False))
         v, t = vectors[pick], truth[pick]
-        graph = choose_k.knn_graph(reduce(v, choose_method.SCORE_DIMS, seed))
-        near = neighbours(v, seed)
+        plain = reduce(v, choose_method.SCORE_DIMS, seed)  # the space auto's modularity is scored in
+        graph, near = choose_k.knn_graph(plain), neighbours(plain)
 
         def scores(labels: np.ndarray) -> tuple[float, float, float]:
             return accuracy(t, labels), choose_k.modularity(graph, labels), agreement(labels, near)
