@@ -40,12 +40,18 @@ RUNS = [
 def labelled_vectors(index: str, data_dir: str, exclude: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The stored vectors of the photos under ``data_dir`` and their class (first sub-folder),
     classes in ``exclude`` left out. Shared by the clustering tools."""
+    _, vectors, classes = labelled_photos(index, data_dir, exclude)
+    return vectors, classes
+
+
+def labelled_photos(index: str, data_dir: str, exclude: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """:func:`labelled_vectors` with each photo's path first, for tools that read the pixels too."""
     root = os.path.abspath(data_dir)
     with Store.open(index) as store:
         paths, vectors = store.all_vectors()
     classes = [os.path.relpath(p, root).split(os.sep)[0] for p in paths]
     keep = [i for i, c in enumerate(classes) if not c.startswith("..") and c not in exclude]
-    return vectors[keep], np.array([classes[i] for i in keep])
+    return [paths[i] for i in keep], vectors[keep], np.array([classes[i] for i in keep])
 
 
 def accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
