@@ -18,7 +18,7 @@ clustering of the articles (and SCAN's clustering step) trains the encoder. Each
    mini-batches of (a random view of a photo, a random view of one of its 10 nearest by the
    stored vectors) for neighbour consistency, minus ``--entropy`` x the entropy of the batch's
    mean assignment (search/clusters/deep.py's loss), Adam at ``--lr`` for the network and 1e-3
-   for the head, batch norms frozen;
+   for the head, the batch norms' statistics kept from ImageNet;
 4. scores the head's clusters of the original views by accuracy against the folders, beside
    the start's and `--method auto`'s on the same photos.
 
@@ -106,16 +106,21 @@ def tail_network(network, centres: np.ndarray):
     return Tail().eval()  # eval: the batch norms keep ImageNet's statistics
 
 
-def labels_of(tail, maps: np.ndarray, head: bool = True) -> np.ndarray:
-    """Each photo's cluster (or, ``head`` False, its pooled features) from its original view."""
+def features_of(tail, maps: np.ndarray) -> np.ndarray:
+    """Each photo's pooled, L2-normalised network output from its original view."""
     import torch
 
-    out = []
     with torch.no_grad():
-        for start in range(0, len(maps), 500):
-            x = torch.from_numpy(maps[start:start + 500, 0].astype(np.float32))
-            out.append(tail(x).argmax(dim=1) if head else tail.features(x))
-    return torch.cat(out).numpy()
+        return torch.cat([tail.features(torch.from_numpy(maps[start:start + 500, 0].astype(np.float32)))
+                          for start in range(0, len(maps), 500)]).numpy()
+
+
+def labels_of(tail, maps: np.ndarray) -> np.ndarray:
+    """Each photo's cluster by the head, from its original view."""
+    import torch
+
+    with torch.no_grad():
+        return tail.head(torch.from_numpy(features_of(tail, maps))).argmax(dim=1).numpy()
 
 
 def train(tail, maps: np.ndarray, pairs: np.ndarray, epochs: int, lr: float, entropy: float,
@@ -186,7 +191,7 @@ def main() -> None:
         maps = stem_maps(network, [paths[i] for i in pick], prep, rng)
         read = time.perf_counter() - started
         tail = tail_network(network, np.zeros((k, v.shape[1]), np.float32))
-        pooled = labels_of(tail, maps, head=False)
+        pooled = features_of(tail, maps)
         centres = l2_normalise(np.stack([pooled[start == c].mean(axis=0) if np.any(start == c) else pooled[c]
                                          for c in range(k)])).astype(np.float32)
         tail = tail_network(network, centres)
