@@ -54,6 +54,11 @@ def labelled_photos(index: str, data_dir: str, exclude: list[str]) -> tuple[list
     return [paths[i] for i in keep], vectors[keep], np.array([classes[i] for i in keep])
 
 
+def nearest_neighbours(x: np.ndarray, count: int = 10) -> np.ndarray:
+    """Each row's ``count`` nearest rows by cosine (itself left out)."""
+    return methods.nearest(x, x, "cosine", {}, count + 1)[1][:, 1:]
+
+
 def accuracy(truth: np.ndarray, labels: np.ndarray) -> float:
     """Share of photos whose cluster maps to their class under the best one-to-one matching."""
     from scipy.optimize import linear_sum_assignment

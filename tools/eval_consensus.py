@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval_clustering import accuracy, experiment_parser, labelled_vectors, seed_table  # tools/ is the script's folder
+from eval_clustering import accuracy, experiment_parser, labelled_vectors, nearest_neighbours, seed_table  # tools/ is the script's folder
 from imgsearch_cnn.indexer.vector_index import l2_normalise, reduce
 from imgsearch_cnn.search.clusters import choose_k, choose_method, methods
 
@@ -47,10 +47,10 @@ NEIGHBOURS = 10
 def diffused(vectors: np.ndarray, seed: int, whiten: float, rounds: int) -> np.ndarray:
     """Whitened PCA vectors moved ``rounds`` times half way towards their neighbours' mean."""
     x = reduce(vectors, DIMS, seed, whiten=whiten)
-    _, rows = methods.nearest(x, x, "cosine", {}, NEIGHBOURS + 1)
+    near = nearest_neighbours(x, NEIGHBOURS)
     y = x
     for _ in range(rounds):
-        y = l2_normalise(0.5 * x + 0.5 * y[rows[:, 1:]].mean(axis=1))
+        y = l2_normalise(0.5 * x + 0.5 * y[near].mean(axis=1))
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
@@ -64,11 +64,6 @@ def consensus(data: np.ndarray, k: int, seed: int, runs: int) -> tuple[np.ndarra
     together = member @ member.T / runs
     labels = AgglomerativeClustering(k, metric="precomputed", linkage="average").fit_predict(1.0 - together)
     return labels, partitions
-
-
-def neighbours(x: np.ndarray) -> np.ndarray:
-    """Each photo's NEIGHBOURS nearest photos (itself left out)."""
-    return methods.nearest(x, x, "cosine", {}, NEIGHBOURS + 1)[1][:, 1:]
 
 
 def agreement(labels: np.ndarray, near: np.ndarray) -> float:
@@ -101,7 +96,7 @@ def main() -> None:
         pick = np.sort(rng.choice(among, min(args.draw or len(among), len(among)), replace=False))
         v, t = vectors[pick], truth[pick]
         plain = reduce(v, choose_method.SCORE_DIMS, seed)  # the space auto's modularity is scored in
-        graph, near = choose_k.knn_graph(plain), neighbours(plain)
+        graph, near = choose_k.knn_graph(plain), nearest_neighbours(plain, NEIGHBOURS)
 
         def scores(labels: np.ndarray) -> tuple[float, float, float]:
             return accuracy(t, labels), choose_k.modularity(graph, labels), agreement(labels, near)

@@ -35,17 +35,16 @@ from pathlib import Path
 
 import numpy as np
 
-from eval_clustering import accuracy, experiment_parser, labelled_photos, seed_table  # tools/ is the script's folder
+from eval_clustering import accuracy, experiment_parser, labelled_photos, nearest_neighbours, seed_table  # tools/ is the script's folder
 from imgsearch_cnn.indexer import decode, models
 from imgsearch_cnn.indexer.store import Store
 from imgsearch_cnn.indexer.vector_index import l2_normalise, reduce
-from imgsearch_cnn.search.clusters import choose_method, methods
+from imgsearch_cnn.search.clusters import choose_method, deep, methods
 
 DIMS = 128
 NEIGHBOURS = 10
 BATCH = 128
 HEAD_LR = 1e-3
-INIT_SCALE = 10.0  # as deep.py: the head starts as the start's centres x this
 CROP_AREA = (0.5, 1.0)
 
 
@@ -94,7 +93,7 @@ def tail_network(network, centres: np.ndarray):
             self.bn2 = copy.deepcopy(network.bn2)
             self.head = torch.nn.Linear(centres.shape[1], len(centres))
             with torch.no_grad():
-                self.head.weight.copy_(torch.from_numpy(INIT_SCALE * centres))
+                self.head.weight.copy_(torch.from_numpy(deep.INIT_SCALE * centres))
                 self.head.bias.zero_()
 
         def features(self, x):
@@ -140,11 +139,7 @@ def train(tail, maps: np.ndarray, pairs: np.ndarray, epochs: int, lr: float, ent
         for start in range(0, len(order), BATCH):
             anchors = order[start:start + BATCH]
             partners = pairs[anchors, rng.integers(0, pairs.shape[1], len(anchors))]
-            p = torch.softmax(tail(batch(anchors)), dim=1)
-            q = torch.softmax(tail(batch(partners)), dim=1)
-            mean = p.mean(dim=0)
-            loss = (-torch.log((p * q).sum(dim=1).clamp_min(1e-8)).mean()
-                    + entropy * (mean * torch.log(mean.clamp_min(1e-8))).sum())
+            loss = deep.scan_loss(tail, batch(anchors), batch(partners), entropy)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -183,7 +178,7 @@ def main() -> None:
 
         started = time.perf_counter()
         data = l2_normalise(reduce(v, DIMS, seed))
-        _, near = methods.nearest(data, data, "cosine", {}, NEIGHBOURS + 1)
+        near = nearest_neighbours(data, NEIGHBOURS)
         start = methods.kmeans(methods.smooth(data, NEIGHBOURS), k, seed, restarts=1, dims=DIMS)
         rows[names[1]].append((accuracy(t, start), time.perf_counter() - started))
 
@@ -195,7 +190,7 @@ def main() -> None:
         centres = l2_normalise(np.stack([pooled[start == c].mean(axis=0) if np.any(start == c) else pooled[c]
                                          for c in range(k)])).astype(np.float32)
         tail = tail_network(network, centres)
-        train(tail, maps, near[:, 1:], args.epochs, args.lr, args.entropy, rng)
+        train(tail, maps, near, args.epochs, args.lr, args.entropy, rng)
         rows[names[2]].append((accuracy(t, labels_of(tail, maps)), time.perf_counter() - started))
         print(f"seed {seed} ({len(t):,} photos): " + ", ".join(f"{name} {r[-1][0]:.3f}" for name, r in rows.items())
               + f"; pixels read in {read:.0f} s", flush=True)

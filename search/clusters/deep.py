@@ -172,7 +172,7 @@ def _train_consistency(heads, x, pairs: np.ndarray, rng: np.random.Generator, pr
         for start in range(0, n, BATCH):
             anchors = order[start:start + BATCH]
             partners = pairs[anchors, rng.integers(0, pairs.shape[1], len(anchors))]
-            losses = torch.stack([_scan_loss(head, x[anchors], x[partners]) for head in heads])
+            losses = torch.stack([scan_loss(head, x[anchors], x[partners]) for head in heads])
             optimiser.zero_grad()
             losses.sum().backward()
             optimiser.step()
@@ -180,7 +180,9 @@ def _train_consistency(heads, x, pairs: np.ndarray, rng: np.random.Generator, pr
     return totals / n
 
 
-def _scan_loss(head, anchors, partners):
+def scan_loss(head, anchors, partners, entropy_weight: float = ENTROPY_WEIGHT):
+    """Neighbour consistency of ``head``'s assignments of ``anchors`` and their ``partners``,
+    minus ``entropy_weight`` x the entropy of the batch's mean assignment."""
     import torch
 
     p = torch.softmax(head(anchors), dim=1)
@@ -188,7 +190,7 @@ def _scan_loss(head, anchors, partners):
     consistency = -torch.log((p * q).sum(dim=1).clamp_min(1e-8)).mean()
     mean = p.mean(dim=0)
     negative_entropy = (mean * torch.log(mean.clamp_min(1e-8))).sum()
-    return consistency + ENTROPY_WEIGHT * negative_entropy
+    return consistency + entropy_weight * negative_entropy
 
 
 def _self_label(head, x, rng: np.random.Generator) -> None:
